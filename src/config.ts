@@ -1,0 +1,151 @@
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+
+/**
+ * Every setting Signet reads, as one zod schema over the environment. The
+ * variable names are the public contract (README, k8s ConfigMap); the
+ * descriptions feed the README's configuration table (a test keeps them in step).
+ */
+
+const integer = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+export const environmentSchema = z.object({
+  CB_URL: z
+    .url({ protocol: /^https?$/, error: 'must be an http or https URL' })
+    .describe('Carbon Black EDR base URL (http or https; may carry a path prefix). Required for `npm start`.'),
+  CB_API_TOKEN: z.string().min(1).optional().describe('Carbon Black API token. One of this or `CB_API_TOKEN_FILE` is required.'),
+  CB_API_TOKEN_FILE: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('Path of a file holding the API token (a mounted Kubernetes secret); surrounding whitespace is ignored.'),
+  CB_JOIN_FIELD: z
+    .enum(['digsig_prog_name', 'digsig_result'])
+    .default('digsig_prog_name')
+    .describe(
+      '`digsig_prog_name` joins on the program name in the signature (the seed query); `digsig_result` asks `digsig_result:Signed` and ignores the name.',
+    ),
+  CB_TIMEOUT_MS: integer(1, 600_000).default(10_000).describe('Time allowed for one Carbon Black request, in milliseconds.'),
+  CB_MAX_CONCURRENCY: integer(1, 1024).default(8).describe('Most Carbon Black requests in flight at once.'),
+  CB_MAX_QUEUE: integer(0, 1_000_000)
+    .default(1000)
+    .describe('Most lookups waiting for a Carbon Black slot; beyond it a lookup is refused with 503 and `Retry-After`.'),
+  CB_RETRIES: integer(0, 10).default(2).describe('Retries of a transient Carbon Black failure (connection error, 429, 502, 503, 504).'),
+  CB_DEADLINE_MS: integer(1, 600_000)
+    .default(15_000)
+    .describe('Overall time one lookup may spend on Carbon Black, queueing and retries included, in milliseconds.'),
+  CB_BREAKER_THRESHOLD: integer(1, 1000)
+    .default(5)
+    .describe('Consecutive failed Carbon Black requests that open the circuit breaker.'),
+  CB_BREAKER_COOLDOWN_MS: integer(1, 3_600_000)
+    .default(10_000)
+    .describe('How long the open breaker fails lookups fast before one trial request, in milliseconds.'),
+  HOST: z.string().min(1).default('0.0.0.0').describe('Listen address.'),
+  PORT: integer(0, 65_535).default(8080).describe('Listen port.'),
+  LOG_LEVEL: z
+    .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+    .default('info')
+    .describe('pino log level.'),
+  CACHE_MAX_ENTRIES: integer(1, 50_000_000).default(100_000).describe('LRU cache capacity (entries, one per md5).'),
+  CACHE_TTL_SIGNED_SECONDS: integer(1, 31_536_000).default(86_400).describe('Lifetime of a cached "signed" verdict.'),
+  CACHE_TTL_UNSIGNED_SECONDS: integer(1, 31_536_000).default(3600).describe('Lifetime of a cached "unsigned" verdict.'),
+  CACHE_STALE_IF_ERROR_SECONDS: integer(0, 31_536_000)
+    .default(86_400)
+    .describe('How long past its lifetime a verdict may still be served, marked stale, when Carbon Black fails.'),
+  CACHE_STALE_WHILE_REVALIDATE_SECONDS: integer(0, 31_536_000)
+    .default(0)
+    .describe('How long past its lifetime a verdict is served at once while a background refresh runs (0: off).'),
+});
+
+export type Environment = z.output<typeof environmentSchema>;
+
+export interface Config {
+  carbonBlack: {
+    url: string;
+    token: string;
+    joinField: 'digsig_prog_name' | 'digsig_result';
+    timeoutMs: number;
+    maxConcurrency: number;
+    maxQueue: number;
+    retries: number;
+    deadlineMs: number;
+    breakerThreshold: number;
+    breakerCooldownMs: number;
+  };
+  server: { host: string; port: number };
+  logLevel: Environment['LOG_LEVEL'];
+  cache: {
+    maxEntries: number;
+    ttlSignedSeconds: number;
+    ttlUnsignedSeconds: number;
+    staleIfErrorSeconds: number;
+    staleWhileRevalidateSeconds: number;
+  };
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+const hints: Record<string, string> = {
+  CB_URL: ' (to try Signet without a Carbon Black server, run `npm run demo`)',
+};
+
+function describeIssue(issue: z.core.$ZodIssue, env: NodeJS.ProcessEnv): string {
+  const variable = String(issue.path[0] ?? 'environment');
+  const missing = env[variable] === undefined || env[variable] === '';
+  const what = missing ? 'is required' : `is invalid: ${issue.message}`;
+  return `${variable} ${what}${hints[variable] ?? ''}`;
+}
+
+/** Parses the environment once; throws ConfigError with one line naming the first bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv): Config {
+  // Empty strings mean "unset" so that a blank line in a ConfigMap does not defeat a default.
+  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== ''));
+  const parsed = environmentSchema.safeParse(present);
+  if (!parsed.success) {
+    const [first] = parsed.error.issues;
+    throw new ConfigError(first ? describeIssue(first, env) : 'invalid environment');
+  }
+  const e = parsed.data;
+  return {
+    carbonBlack: {
+      url: e.CB_URL.replace(/\/+$/, ''),
+      token: readToken(e),
+      joinField: e.CB_JOIN_FIELD,
+      timeoutMs: e.CB_TIMEOUT_MS,
+      maxConcurrency: e.CB_MAX_CONCURRENCY,
+      maxQueue: e.CB_MAX_QUEUE,
+      retries: e.CB_RETRIES,
+      deadlineMs: e.CB_DEADLINE_MS,
+      breakerThreshold: e.CB_BREAKER_THRESHOLD,
+      breakerCooldownMs: e.CB_BREAKER_COOLDOWN_MS,
+    },
+    server: { host: e.HOST, port: e.PORT },
+    logLevel: e.LOG_LEVEL,
+    cache: {
+      maxEntries: e.CACHE_MAX_ENTRIES,
+      ttlSignedSeconds: e.CACHE_TTL_SIGNED_SECONDS,
+      ttlUnsignedSeconds: e.CACHE_TTL_UNSIGNED_SECONDS,
+      staleIfErrorSeconds: e.CACHE_STALE_IF_ERROR_SECONDS,
+      staleWhileRevalidateSeconds: e.CACHE_STALE_WHILE_REVALIDATE_SECONDS,
+    },
+  };
+}
+
+function readToken(e: Environment): string {
+  if (e.CB_API_TOKEN !== undefined) return e.CB_API_TOKEN;
+  if (e.CB_API_TOKEN_FILE === undefined) {
+    throw new ConfigError('CB_API_TOKEN or CB_API_TOKEN_FILE is required');
+  }
+  let token: string;
+  try {
+    token = readFileSync(e.CB_API_TOKEN_FILE, 'utf8').trim();
+  } catch (error) {
+    // The path is not secret; the file's content is, so only the error code is shown.
+    const code = (error as NodeJS.ErrnoException).code ?? 'unreadable';
+    throw new ConfigError(`CB_API_TOKEN_FILE is invalid: cannot read ${e.CB_API_TOKEN_FILE} (${code})`);
+  }
+  if (token === '') throw new ConfigError(`CB_API_TOKEN_FILE is invalid: ${e.CB_API_TOKEN_FILE} is empty`);
+  return token;
+}
