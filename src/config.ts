@@ -40,6 +40,15 @@ export const environmentSchema = z.object({
   CB_BREAKER_COOLDOWN_MS: integer(1, 3_600_000)
     .default(10_000)
     .describe('How long the open breaker fails lookups fast before one trial request, in milliseconds.'),
+  CB_CA_FILE: z
+    .string()
+    .min(1)
+    .optional()
+    .describe("PEM file of a private CA that signed Carbon Black's certificate, trusted in addition to the public roots."),
+  CB_TLS_INSECURE: z
+    .stringbool({ error: 'must be true or false' })
+    .default(false)
+    .describe('`true` disables TLS certificate verification towards Carbon Black (lab servers only; logs a warning at start).'),
   HOST: z.string().min(1).default('0.0.0.0').describe('Listen address.'),
   PORT: integer(0, 65_535).default(8080).describe('Listen port.'),
   LOG_LEVEL: z
@@ -55,6 +64,9 @@ export const environmentSchema = z.object({
   CACHE_STALE_WHILE_REVALIDATE_SECONDS: integer(0, 31_536_000)
     .default(0)
     .describe('How long past its lifetime a verdict is served at once while a background refresh runs (0: off).'),
+  SHUTDOWN_GRACE_MS: integer(0, 600_000)
+    .default(10_000)
+    .describe('On SIGTERM/SIGINT, how long in-flight requests may take to finish before the process exits.'),
 });
 
 export type Environment = z.output<typeof environmentSchema>;
@@ -71,8 +83,10 @@ export interface Config {
     deadlineMs: number;
     breakerThreshold: number;
     breakerCooldownMs: number;
+    caFile: string | undefined;
+    tlsInsecure: boolean;
   };
-  server: { host: string; port: number };
+  server: { host: string; port: number; shutdownGraceMs: number };
   logLevel: Environment['LOG_LEVEL'];
   cache: {
     maxEntries: number;
@@ -120,8 +134,10 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
       deadlineMs: e.CB_DEADLINE_MS,
       breakerThreshold: e.CB_BREAKER_THRESHOLD,
       breakerCooldownMs: e.CB_BREAKER_COOLDOWN_MS,
+      caFile: e.CB_CA_FILE,
+      tlsInsecure: e.CB_TLS_INSECURE,
     },
-    server: { host: e.HOST, port: e.PORT },
+    server: { host: e.HOST, port: e.PORT, shutdownGraceMs: e.SHUTDOWN_GRACE_MS },
     logLevel: e.LOG_LEVEL,
     cache: {
       maxEntries: e.CACHE_MAX_ENTRIES,

@@ -1,0 +1,93 @@
+import { randomUUID } from 'node:crypto';
+import Fastify from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { CarbonBlackClient } from './carbon-black/client.js';
+import type { Config } from './config.js';
+import { problemDetails } from './plugins/problem-details.js';
+import { schemaCompilers } from './plugins/schema-compilers.js';
+import { openApi } from './plugins/swagger.js';
+import { cacheRoutes } from './routes/cache.js';
+import type { LifecycleState } from './routes/health.js';
+import { healthRoutes } from './routes/health.js';
+import { signatureRoutes } from './routes/signatures.js';
+import { SignatureService } from './signing/signature-service.js';
+import type { GuardedUpstream } from './upstream/guarded-upstream.js';
+import { createGuardedUpstream } from './upstream/guarded-upstream.js';
+
+export interface AppDependencies {
+  /** The Carbon Black client; server.ts builds it with its TLS-aware dispatcher, tests with theirs. */
+  carbonBlack: Pick<CarbonBlackClient, 'isSigned'>;
+  /** A pino logger; none means silent. */
+  logger?: FastifyBaseLogger;
+  /** Wall clock in epoch ms, for tests that move time. */
+  now?: () => number;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    signatures: SignatureService;
+    upstream: GuardedUpstream;
+  }
+}
+
+/** A batch of 1000 items with 260-character names fits well inside this. */
+const BODY_LIMIT_BYTES = 1024 * 1024;
+
+/**
+ * Builds the Signet app: every plugin and route, wired to its upstream. It
+ * never listens and never touches `process`; server.ts does that.
+ */
+export async function buildApp(config: Config, deps: AppDependencies): Promise<FastifyInstance> {
+  const app = Fastify({
+    ...(deps.logger ? { loggerInstance: deps.logger } : { logger: false }),
+    bodyLimit: BODY_LIMIT_BYTES,
+    // An over-long md5 must reach validation and answer 400, not a 404 from the router.
+    routerOptions: { maxParamLength: 2048 },
+    requestIdHeader: 'x-request-id',
+    genReqId: () => randomUUID(),
+  }).withTypeProvider<ZodTypeProvider>();
+
+  const upstream = createGuardedUpstream({
+    maxConcurrency: config.carbonBlack.maxConcurrency,
+    maxQueue: config.carbonBlack.maxQueue,
+    retries: config.carbonBlack.retries,
+    deadlineMs: config.carbonBlack.deadlineMs,
+    attemptTimeoutMs: config.carbonBlack.timeoutMs,
+    breakerThreshold: config.carbonBlack.breakerThreshold,
+    breakerCooldownMs: config.carbonBlack.breakerCooldownMs,
+    onEvent: (event) => {
+      if (event.type === 'breaker-state') {
+        app.log.warn({ breaker: event.to, from: event.from }, `Carbon Black circuit breaker ${event.to}`);
+      }
+    },
+  });
+  const { carbonBlack } = deps;
+  const service = new SignatureService({
+    ...config.cache,
+    nameIndependent: config.carbonBlack.joinField === 'digsig_result',
+    search: (md5, name) => upstream.run((signal) => carbonBlack.isSigned(md5, name, signal)),
+    ...(deps.now && { now: deps.now }),
+  });
+  app.decorate('signatures', service);
+  app.decorate('upstream', upstream);
+
+  let lifecycle: LifecycleState = 'starting';
+  app.addHook('onReady', async () => {
+    lifecycle = 'ready';
+  });
+  app.addHook('preClose', async () => {
+    lifecycle = 'stopping';
+  });
+  app.addHook('onClose', async () => upstream.dispose());
+
+  // Signet reads JSON bodies only; anything else is a 415, not a string for validation to puzzle over.
+  app.removeContentTypeParser('text/plain');
+  await app.register(schemaCompilers);
+  await app.register(problemDetails);
+  await app.register(openApi);
+  await app.register(signatureRoutes, { service });
+  await app.register(cacheRoutes, { service });
+  await app.register(healthRoutes, { lifecycle: () => lifecycle, upstream: () => upstream });
+  return app;
+}

@@ -1,0 +1,34 @@
+import pino from 'pino';
+import type { Logger } from 'pino';
+
+/**
+ * Header and config paths that may hold a secret. pino censors them before a
+ * line is written, whatever logs them.
+ */
+export const redactedPaths = [
+  'req.headers.authorization',
+  'req.headers["x-auth-token"]',
+  'req.headers.cookie',
+  'headers.authorization',
+  'headers["x-auth-token"]',
+  'token',
+  'apiKey',
+  '*.token',
+  '*.apiKey',
+];
+
+export interface LoggerOptions {
+  level: string;
+  /** Pretty, human-readable lines; only for a terminal. */
+  pretty: boolean;
+  destination?: pino.DestinationStream;
+}
+
+export function createLogger(options: LoggerOptions): Logger {
+  const base: pino.LoggerOptions = {
+    level: options.level,
+    redact: { paths: redactedPaths, censor: '[redacted]' },
+  };
+  if (options.pretty) return pino({ ...base, transport: { target: 'pino-pretty', options: { colorize: true } } });
+  return options.destination ? pino(base, options.destination) : pino(base);
+}

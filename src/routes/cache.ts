@@ -1,0 +1,38 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { SignatureService } from '../signing/signature-service.js';
+import { cacheStatsSchema, problemSchema, signatureParamsSchema } from './schemas.js';
+
+export const cacheRoutes: FastifyPluginAsyncZod<{ service: SignatureService }> = async (app, { service }) => {
+  app.get(
+    '/v1/cache',
+    {
+      schema: {
+        operationId: 'getCacheStats',
+        tags: ['cache'],
+        summary: 'Cache size and hit ratio',
+        description: 'Counters since this instance started. Each replica has its own cache.',
+        response: { 200: cacheStatsSchema },
+      },
+    },
+    async () => service.stats(),
+  );
+
+  app.delete(
+    '/v1/cache/:md5',
+    {
+      schema: {
+        operationId: 'forgetSignature',
+        tags: ['cache'],
+        summary: 'Forget one md5',
+        description: 'Drops the cached verdict for this md5 (fresh or expired), so that the next lookup asks Carbon Black. Answers 204 whether or not it was cached.',
+        params: signatureParamsSchema,
+        response: { 204: z.null().describe('Forgotten.'), 400: problemSchema.describe('The md5 is invalid.') },
+      },
+    },
+    async (request, reply) => {
+      service.forget(request.params.md5.toLowerCase());
+      return reply.code(204).send(null);
+    },
+  );
+};

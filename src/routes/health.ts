@@ -1,0 +1,43 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { healthSchema, readinessSchema } from './schemas.js';
+
+export type LifecycleState = 'starting' | 'ready' | 'stopping';
+
+export interface HealthSources {
+  lifecycle: () => LifecycleState;
+  upstream: () => { breakerState: 'closed' | 'open' | 'half-open'; inFlight: number; queued: number };
+}
+
+export const healthRoutes: FastifyPluginAsyncZod<HealthSources> = async (app, { lifecycle, upstream }) => {
+  app.get(
+    '/healthz',
+    {
+      schema: {
+        operationId: 'getHealth',
+        tags: ['health'],
+        summary: 'Liveness: the process is up',
+        response: { 200: healthSchema },
+      },
+    },
+    async () => ({ status: 'ok' as const }),
+  );
+
+  app.get(
+    '/readyz',
+    {
+      schema: {
+        operationId: 'getReadiness',
+        tags: ['health'],
+        summary: 'Readiness: this instance takes lookups',
+        description:
+          'Ready (200) once started and until shutdown begins (then 503). Stays ready while Carbon Black is down, because the cache still serves; the body tells Carbon Black\'s state.',
+        response: { 200: readinessSchema, 503: readinessSchema.describe('Starting or stopping.') },
+      },
+    },
+    async (_request, reply) => {
+      const state = lifecycle();
+      const { breakerState, inFlight, queued } = upstream();
+      return reply.code(state === 'ready' ? 200 : 503).send({ status: state, carbonBlack: { breaker: breakerState, inFlight, queued } });
+    },
+  );
+};

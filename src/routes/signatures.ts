@@ -1,0 +1,110 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import type { z } from 'zod';
+import { problemFromError } from '../errors.js';
+import type { Lookup, SignatureService } from '../signing/signature-service.js';
+import type {
+  batchResultSchema} from './schemas.js';
+import {
+  batchRequestSchema,
+  batchResponseSchema,
+  problemSchema,
+  signatureParamsSchema,
+  signatureQuerySchema,
+  signatureSchema,
+} from './schemas.js';
+import { toSignatureView, xCacheHeader } from './signature-view.js';
+
+/** `Cache-Control: no-cache` (or `max-age=0`) from a caller asks for a verdict fresh from Carbon Black. */
+function wantsFresh(cacheControl: string | undefined): boolean {
+  return cacheControl !== undefined && /(?:^|,)\s*(?:no-cache|max-age\s*=\s*0)\s*(?:,|$)/i.test(cacheControl);
+}
+
+const upstreamErrors = {
+  502: problemSchema.describe('Carbon Black failed (error status, unreadable answer, unreachable, rejected token or untrusted certificate).'),
+  503: problemSchema.describe('Carbon Black is unavailable (circuit open), rate limiting, or too many lookups are waiting; see Retry-After.'),
+  504: problemSchema.describe('Carbon Black did not answer within the deadline.'),
+};
+
+export const signatureRoutes: FastifyPluginAsyncZod<{ service: SignatureService }> = async (app, { service }) => {
+  const now = service.cache.now;
+
+  app.get(
+    '/v1/signatures/:md5',
+    {
+      schema: {
+        operationId: 'getSignature',
+        tags: ['signatures'],
+        summary: 'Is this binary signed?',
+        description:
+          'Answers from the cache when it can, otherwise runs the joined Carbon Black search `process_md5:<md5> digsig_prog_name:<name>`. ' +
+          'Send `Cache-Control: no-cache` to skip a fresh cached verdict. `X-Cache` tells HIT, MISS or STALE.',
+        params: signatureParamsSchema,
+        querystring: signatureQuerySchema,
+        response: {
+          200: signatureSchema,
+          400: problemSchema.describe('The md5 or the name is invalid; `errors` names each field.'),
+          ...upstreamErrors,
+        },
+      },
+    },
+    async (request, reply) => {
+      const md5 = request.params.md5.toLowerCase();
+      const { name } = request.query;
+      const fresh = wantsFresh(request.headers['cache-control']);
+      const lookup = (!fresh && service.lookupCached(md5, name)) || (await service.lookup(md5, name, { fresh }));
+      reply.header('x-cache', xCacheHeader[lookup.status]);
+      return toSignatureView(lookup, now());
+    },
+  );
+
+  app.post(
+    '/v1/signatures/batch',
+    {
+      schema: {
+        operationId: 'getSignatures',
+        tags: ['signatures'],
+        summary: 'Many verdicts in one request',
+        description:
+          'Looks up 1 to 1000 md5/name pairs concurrently and answers in request order. Repeated md5s share one Carbon Black search. ' +
+          'An item whose lookup failed carries `error` instead of a verdict; the request itself still answers 200.',
+        body: batchRequestSchema,
+        response: {
+          200: batchResponseSchema,
+          400: problemSchema.describe('The body is malformed; `errors` names each bad field (`items/3/md5`).'),
+          413: problemSchema.describe('The body is too large.'),
+          415: problemSchema.describe('The body is not application/json.'),
+        },
+      },
+    },
+    async (request) => {
+      const fresh = wantsFresh(request.headers['cache-control']);
+      const { items } = request.body;
+      const results: z.input<typeof batchResultSchema>[] = new Array(items.length);
+      const pending: Promise<void>[] = [];
+      const at = now();
+      for (let i = 0; i < items.length; i++) {
+        const item = items[i]!;
+        const md5 = item.md5.toLowerCase();
+        const cached = fresh ? undefined : service.lookupCached(md5, item.name);
+        if (cached) {
+          results[i] = toSignatureView(cached, at);
+          continue;
+        }
+        pending.push(
+          service.lookup(md5, item.name, { fresh }).then(
+            (lookup: Lookup) => {
+              results[i] = toSignatureView(lookup, now());
+            },
+            (error: unknown) => {
+              const problem = problemFromError(error);
+              if (problem.status >= 500) request.log.warn({ err: error, md5, code: problem.code }, 'batch item failed');
+              results[i] = { md5, name: item.name, error: { status: problem.status, title: problem.title, detail: problem.detail, code: problem.code } };
+            },
+          ),
+        );
+      }
+      if (pending.length > 0) await Promise.all(pending);
+      return { results };
+    },
+  );
+};

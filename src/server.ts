@@ -1,0 +1,53 @@
+import closeWithGrace from 'close-with-grace';
+import { buildApp } from './app.js';
+import { createCarbonBlackClient } from './carbon-black/client.js';
+import { createCarbonBlackDispatcher } from './carbon-black/dispatcher.js';
+import { ConfigError, loadConfig } from './config.js';
+import { createLogger } from './logger.js';
+
+/*
+ * The only module that touches `process`: it reads the environment, listens,
+ * and turns SIGTERM/SIGINT into a graceful close.
+ */
+
+function configOrExit() {
+  try {
+    return loadConfig(process.env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`signet: cannot start: ${error.message}\n`);
+      process.exit(1);
+    }
+    throw error;
+  }
+}
+
+const config = configOrExit();
+const logger = createLogger({ level: config.logLevel, pretty: process.stdout.isTTY === true });
+
+if (config.carbonBlack.tlsInsecure) {
+  logger.warn('CB_TLS_INSECURE=true: Carbon Black TLS certificates are NOT verified');
+}
+
+const carbonBlack = createCarbonBlackClient({
+  baseUrl: config.carbonBlack.url,
+  token: config.carbonBlack.token,
+  joinField: config.carbonBlack.joinField,
+  timeoutMs: config.carbonBlack.timeoutMs,
+  dispatcher: createCarbonBlackDispatcher({
+    ...(config.carbonBlack.caFile !== undefined && { caFile: config.carbonBlack.caFile }),
+    insecure: config.carbonBlack.tlsInsecure,
+    connections: config.carbonBlack.maxConcurrency,
+  }),
+});
+
+const app = await buildApp(config, { carbonBlack, logger });
+
+closeWithGrace({ delay: config.server.shutdownGraceMs, logger }, async ({ signal, err }) => {
+  if (err) logger.error({ err }, 'closing after an unexpected error');
+  else logger.info({ signal }, 'shutting down');
+  await app.close();
+  await carbonBlack.close();
+});
+
+await app.listen({ host: config.server.host, port: config.server.port });

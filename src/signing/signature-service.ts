@@ -1,0 +1,175 @@
+import type { CachedVerdict, FetchStatus } from './verdict-cache.js';
+import { VerdictCache } from './verdict-cache.js';
+
+/** How an answer was obtained; `cache.status` in every response. */
+export type CacheStatus = 'hit' | 'miss' | 'stale' | 'coalesced';
+
+export interface Lookup {
+  /** Lower-case md5. */
+  md5: string;
+  /** The name as the caller gave it. */
+  name: string;
+  signed: boolean;
+  status: CacheStatus;
+  /** When Carbon Black gave this verdict (epoch ms). */
+  storedAt: number;
+  /** When it stops being fresh (epoch ms). */
+  expiresAt: number;
+}
+
+export interface SignatureServiceOptions {
+  maxEntries: number;
+  ttlSignedSeconds: number;
+  ttlUnsignedSeconds: number;
+  staleIfErrorSeconds: number;
+  staleWhileRevalidateSeconds: number;
+  /** True when the join ignores the name (`CB_JOIN_FIELD=digsig_result`). */
+  nameIndependent: boolean;
+  /** One guarded Carbon Black search; rejects on any upstream failure. */
+  search: (md5: string, name: string) => Promise<boolean>;
+  now?: () => number;
+  onEvict?: () => void;
+}
+
+export interface LookupOptions {
+  /** `Cache-Control: no-cache`: ask Carbon Black even when a fresh entry exists. */
+  fresh?: boolean;
+}
+
+export interface CacheStats {
+  size: number;
+  maxEntries: number;
+  hits: number;
+  misses: number;
+  hitRatio: number;
+}
+
+/*
+ * A waiter that joined a load for another name of an unsigned binary must run
+ * its own search. Each round lets one more name through; past this many
+ * rounds (many names racing on one md5) it searches alone rather than spin.
+ */
+const MAX_SHARED_ROUNDS = 3;
+
+/** The verdict rules and cache policy: everything between a route and the upstream. */
+export class SignatureService {
+  readonly cache: VerdictCache;
+  private readonly options: SignatureServiceOptions;
+  private readonly staleIfErrorMs: number;
+  private readonly staleWhileRevalidateMs: number;
+  private hits = 0;
+  private misses = 0;
+
+  constructor(options: SignatureServiceOptions) {
+    this.options = options;
+    this.staleIfErrorMs = options.staleIfErrorSeconds * 1000;
+    this.staleWhileRevalidateMs = options.staleWhileRevalidateSeconds * 1000;
+    this.cache = new VerdictCache({
+      maxEntries: options.maxEntries,
+      ttlSignedMs: options.ttlSignedSeconds * 1000,
+      ttlUnsignedMs: options.ttlUnsignedSeconds * 1000,
+      load: options.search,
+      ...(options.now && { now: options.now }),
+      ...(options.onEvict && { onEvict: options.onEvict }),
+    });
+  }
+
+  /**
+   * The cached answer when a fresh one applies, else undefined. Synchronous
+   * and allocation-light: this is what most requests cost.
+   */
+  lookupCached(md5: string, name: string): Lookup | undefined {
+    const verdict = this.cache.getFresh(md5);
+    if (verdict === undefined || !this.applies(verdict, name)) return undefined;
+    this.hits++;
+    return this.toLookup(md5, name, verdict, 'hit', this.cache.storedAtOfLastRead());
+  }
+
+  /** The full lookup: cache, then the shared upstream load, then stale-if-error. */
+  lookup(md5: string, name: string, options: LookupOptions = {}): Promise<Lookup> {
+    if (!options.fresh) {
+      const cached = this.lookupCached(md5, name);
+      if (cached) return Promise.resolve(cached);
+    }
+    return this.load(md5, name, options.fresh === true);
+  }
+
+  forget(md5: string): void {
+    this.cache.delete(md5);
+  }
+
+  stats(): CacheStats {
+    const total = this.hits + this.misses;
+    return {
+      size: this.cache.size,
+      maxEntries: this.cache.maxEntries,
+      hits: this.hits,
+      misses: this.misses,
+      hitRatio: total === 0 ? 0 : this.hits / total,
+    };
+  }
+
+  private async load(md5: string, name: string, fresh: boolean): Promise<Lookup> {
+    // `fresh` only skips the stale-while-revalidate shortcut: every load below refreshes.
+    if (!fresh) {
+      const revalidating = this.serveWhileRevalidating(md5, name);
+      if (revalidating) return revalidating;
+    }
+    try {
+      for (let round = 0; round < MAX_SHARED_ROUNDS; round++) {
+        const status: FetchStatus = {};
+        // Whatever entry is here is expired or for another name (else the caller would have had a
+        // hit), so always refresh; a load already running for this md5 is joined, not repeated.
+        const verdict = await this.cache.fetch(md5, name, status, { forceRefresh: true });
+        if (verdict !== undefined && this.applies(verdict, name)) {
+          this.misses++;
+          return this.toLookup(md5, name, verdict, status.fetch === 'inflight' ? 'coalesced' : 'miss', this.storedAtAfterLoad(md5, verdict));
+        }
+        // The shared load answered for another name of an unsigned binary: go round and ask for ours.
+      }
+      const signed = await this.options.search(md5, name);
+      const verdict = this.cache.set(md5, name, signed);
+      this.misses++;
+      return this.toLookup(md5, name, verdict, 'miss', this.storedAtAfterLoad(md5, verdict));
+    } catch (error) {
+      const stale = this.staleEntry(md5, name, this.staleIfErrorMs);
+      if (stale) return stale;
+      throw error;
+    }
+  }
+
+  /** Stale-while-revalidate: an entry just past its lifetime answers now; lru-cache refreshes it behind. */
+  private serveWhileRevalidating(md5: string, name: string): Lookup | undefined {
+    if (this.staleWhileRevalidateMs === 0) return undefined;
+    const stale = this.staleEntry(md5, name, this.staleWhileRevalidateMs);
+    if (!stale) return undefined;
+    // allowStale answers from the expired entry and starts (or joins) one background load;
+    // its failure is absorbed by lru-cache and keeps the old entry.
+    void this.cache.fetch(md5, name, {}, { allowStale: true });
+    return stale;
+  }
+
+  /** An expired entry for this name no older than its lifetime plus `graceMs`, marked stale. */
+  private staleEntry(md5: string, name: string, graceMs: number): Lookup | undefined {
+    const verdict = this.cache.getAny(md5);
+    if (verdict === undefined || !this.applies(verdict, name)) return undefined;
+    const lookup = this.toLookup(md5, name, verdict, 'stale', this.cache.storedAtOfLastRead());
+    if (this.cache.now() > lookup.expiresAt + graceMs) return undefined;
+    this.hits++;
+    return lookup;
+  }
+
+  private applies(verdict: CachedVerdict, name: string): boolean {
+    // Names compare case-insensitively; most are already lower case, so try the cheap test first.
+    return verdict === true || this.options.nameIndependent || verdict === name || verdict === name.toLowerCase();
+  }
+
+  /** The stored entry's time; a load's result can already be gone from a tiny or busy cache, then it is now. */
+  private storedAtAfterLoad(md5: string, verdict: CachedVerdict): number {
+    return this.cache.getAny(md5) === verdict ? this.cache.storedAtOfLastRead() : this.cache.now();
+  }
+
+  private toLookup(md5: string, name: string, verdict: CachedVerdict, status: CacheStatus, storedAt: number): Lookup {
+    return { md5, name, signed: verdict === true, status, storedAt, expiresAt: storedAt + this.cache.ttlFor(verdict) };
+  }
+}

@@ -1,0 +1,152 @@
+import { LRUCache } from 'lru-cache';
+
+/**
+ * What the cache keeps for one md5, as small as it can be (one entry per
+ * binary, up to millions of them):
+ * - `true`: signed. Signing belongs to the binary, so it answers any name.
+ * - a string: unsigned for that lower-cased name. The joined search only says
+ *   "no signature names this program", so it answers that name alone.
+ * When and until when come from the timestamps lru-cache keeps anyway.
+ */
+export type CachedVerdict = true | string;
+
+export interface VerdictCacheOptions {
+  maxEntries: number;
+  ttlSignedMs: number;
+  ttlUnsignedMs: number;
+  /** Runs the upstream search on a miss. Its rejection is never stored. */
+  load: (md5: string, name: string) => Promise<boolean>;
+  /** Wall clock in epoch milliseconds; tests move it by hand. */
+  now?: () => number;
+  /** Told of every entry pushed out to make room (metrics). */
+  onEvict?: () => void;
+}
+
+export interface LoadContext {
+  /** The caller's name, as given (the query uses it verbatim). */
+  name: string;
+}
+
+export type FetchStatus = LRUCache.Status<string, CachedVerdict, LoadContext>;
+
+export interface EntryTimes {
+  storedAt: number;
+  expiresAt: number;
+}
+
+/** The LRU of verdicts keyed by lower-case md5, with the one upstream load per md5 that lru-cache coalesces. */
+export class VerdictCache {
+  readonly maxEntries: number;
+  private readonly lru: LRUCache<string, CachedVerdict, LoadContext>;
+  private readonly ttlSignedMs: number;
+  private readonly ttlUnsignedMs: number;
+  readonly now: () => number;
+  private readonly readStatus: FetchStatus = {};
+  private readonly freshRead = { status: this.readStatus };
+  private readonly anyRead = { status: this.readStatus, allowStale: true };
+
+  constructor(options: VerdictCacheOptions) {
+    this.maxEntries = options.maxEntries;
+    this.ttlSignedMs = options.ttlSignedMs;
+    this.ttlUnsignedMs = options.ttlUnsignedMs;
+    const now = options.now ?? Date.now;
+    this.now = now;
+    const onEvict = options.onEvict;
+    this.lru = new LRUCache<string, CachedVerdict, LoadContext>({
+      max: options.maxEntries,
+      ttl: options.ttlSignedMs,
+      // Expired entries stay until pushed out: they are the stale-if-error reserve.
+      ttlAutopurge: false,
+      // Read the clock on every check instead of caching it behind a timer per read.
+      ttlResolution: 0,
+      noDeleteOnStaleGet: true,
+      noDeleteOnFetchRejection: true,
+      // An entry deleted or evicted while its load runs must not fail the callers waiting on it.
+      ignoreFetchAbort: true,
+      perf: { now },
+      ...(onEvict && {
+        dispose: (_value: CachedVerdict, _key: string, reason: LRUCache.DisposeReason) => {
+          if (reason === 'evict') onEvict();
+        },
+      }),
+      fetchMethod: async (md5, _stale, { options: fetchOptions, context }) => {
+        const signed = await options.load(md5, context.name);
+        fetchOptions.ttl = signed ? this.ttlSignedMs : this.ttlUnsignedMs;
+        return signed ? true : context.name.toLowerCase();
+      },
+    });
+  }
+
+  get size(): number {
+    return this.lru.size;
+  }
+
+  /**
+   * A fresh entry, or undefined. Synchronous: the hot path of every cached
+   * answer. `storedAtOfLastRead()` then tells when it was stored.
+   */
+  getFresh(md5: string): CachedVerdict | undefined {
+    return this.lru.get(md5, this.freshRead);
+  }
+
+  /** Any entry, fresh or expired (kept for stale-if-error); `storedAtOfLastRead()` then tells its age. */
+  getAny(md5: string): CachedVerdict | undefined {
+    return this.lru.get(md5, this.anyRead);
+  }
+
+  /**
+   * When the entry returned by the last getFresh/getAny was stored. lru-cache
+   * reports its start time through the status object, which both reads reuse:
+   * reads are synchronous, so no other read can come in between.
+   */
+  storedAtOfLastRead(): number {
+    return this.readStatus.start ?? this.now();
+  }
+
+  /**
+   * The shared load of one md5: joins a load already running for it,
+   * otherwise starts one (a refresh when `forceRefresh`). With `allowStale`,
+   * an expired entry is answered at once and refreshed in the background.
+   */
+  fetch(
+    md5: string,
+    name: string,
+    status: FetchStatus,
+    flags: { forceRefresh?: boolean; allowStale?: boolean } = {},
+  ): Promise<CachedVerdict | undefined> {
+    return this.lru.fetch(md5, {
+      context: { name },
+      status,
+      forceRefresh: flags.forceRefresh ?? false,
+      allowStale: flags.allowStale ?? false,
+    });
+  }
+
+  /** Stores a verdict found outside the shared load. */
+  set(md5: string, name: string, signed: boolean): CachedVerdict {
+    const verdict: CachedVerdict = signed ? true : name.toLowerCase();
+    this.lru.set(md5, verdict, { ttl: this.ttlFor(verdict) });
+    return verdict;
+  }
+
+  delete(md5: string): boolean {
+    return this.lru.delete(md5);
+  }
+
+  clear(): void {
+    this.lru.clear();
+  }
+
+  ttlFor(verdict: CachedVerdict): number {
+    return verdict === true ? this.ttlSignedMs : this.ttlUnsignedMs;
+  }
+
+  /** Entries with their original start times, for warm restarts. */
+  dump(): [string, LRUCache.Entry<CachedVerdict>][] {
+    return this.lru.dump();
+  }
+
+  load(entries: [string, LRUCache.Entry<CachedVerdict>][]): void {
+    this.lru.load(entries);
+  }
+}

@@ -1,0 +1,66 @@
+import nock from 'nock';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createCarbonBlackClient, type CarbonBlackClient } from '../../src/carbon-black/client.js';
+import type { CarbonBlackErrorCode } from '../../src/carbon-black/errors.js';
+import { rejection, TOKEN } from './support/secrets.js';
+
+/**
+ * The API token must not surface in any error, whatever went wrong and even
+ * when the server (or a proxy) echoes it back in its answer. `rejection()`
+ * checks String(err), err.message, JSON.stringify(err), the stack and
+ * util.inspect (what a logger prints, causes included).
+ */
+
+const MD5 = '82a7bf2b1f51f1988be571b8176aa545';
+const ORIGIN = 'https://cb.test';
+
+let client: CarbonBlackClient;
+beforeAll(() => {
+  nock.disableNetConnect();
+  client = createCarbonBlackClient({ baseUrl: ORIGIN, token: TOKEN, joinField: 'digsig_prog_name', timeoutMs: 300 });
+});
+afterEach(() => {
+  nock.cleanAll();
+});
+afterAll(async () => {
+  await client.close();
+  nock.enableNetConnect();
+});
+
+function answer() {
+  return nock(ORIGIN).get('/api/v1/process').query(true);
+}
+
+describe('the token never appears in an error', () => {
+  it.each<[CarbonBlackErrorCode, () => void]>([
+    ['CB_QUERY_REJECTED', () => answer().reply(400, { reason: TOKEN })],
+    ['CB_QUERY_REJECTED', () => answer().reply(400, { reason: TOKEN.slice(0, 12) })],
+    ['CB_QUERY_REJECTED', () => answer().reply(400, `bad query for token ${TOKEN}`)],
+    ['CB_TOKEN_REJECTED', () => answer().reply(401, `<html>token ${TOKEN} is not valid</html>`)],
+    ['CB_TOKEN_REJECTED', () => answer().reply(403, { reason: TOKEN })],
+    ['CB_RATE_LIMITED', () => answer().reply(429, TOKEN, { 'retry-after': '1' })],
+    ['CB_SERVER_ERROR', () => answer().reply(500, `Unhandled exception for ${TOKEN}`)],
+    ['CB_SERVER_ERROR', () => answer().reply(200, { results: [], total_results: 0, incomplete_results: true, echo: TOKEN })],
+    ['CB_UNEXPECTED_STATUS', () => answer().reply(404, TOKEN)],
+    ['CB_UNEXPECTED_STATUS', () => answer().reply(302, '', { location: `https://cb.test/login?token=${TOKEN}` })],
+    ['CB_MALFORMED_RESPONSE', () => answer().reply(200, `not json ${TOKEN}`)],
+    ['CB_MALFORMED_RESPONSE', () => answer().reply(200, { results: TOKEN, total_results: 0 })],
+    ['CB_MALFORMED_RESPONSE', () => answer().reply(200, { results: [{ process_md5: TOKEN }], total_results: 1 })],
+    ['CB_UNREACHABLE', () => answer().replyWithError({ code: 'ECONNRESET', message: 'socket hang up' })],
+    ['CB_TIMEOUT', () => answer().delay(2000).reply(200, TOKEN)],
+  ])('%s', async (code, arrange) => {
+    arrange();
+    const error = await rejection(client.isSigned(MD5, 'git'));
+    expect(error.code).toBe(code);
+  });
+
+  it('CB_UNREACHABLE for a host nock refuses', async () => {
+    const other = createCarbonBlackClient({ baseUrl: 'https://elsewhere.test', token: TOKEN, joinField: 'digsig_result', timeoutMs: 300 });
+    try {
+      const error = await rejection(other.isSigned(MD5, 'git'));
+      expect(error.code).toBe('CB_UNREACHABLE');
+    } finally {
+      await other.close();
+    }
+  });
+});

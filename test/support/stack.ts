@@ -1,0 +1,58 @@
+import { randomBytes } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from '../../src/app.js';
+import type { AppDependencies } from '../../src/app.js';
+import { createCarbonBlackClient } from '../../src/carbon-black/client.js';
+import { loadConfig } from '../../src/config.js';
+import type { Config } from '../../src/config.js';
+import type { SimulatorInstance, SimulatorOptions } from '../../src/simulator/app.js';
+import { buildSimulator } from '../../src/simulator/app.js';
+
+export interface Stack {
+  app: FastifyInstance;
+  simulator: SimulatorInstance;
+  simulatorUrl: string;
+  config: Config;
+  /** Process searches the simulator has answered (or failed) so far. */
+  upstreamRequests(): number;
+  close(): Promise<void>;
+}
+
+export interface StackOptions {
+  /** Signet settings, as environment variables. */
+  env?: Record<string, string>;
+  simulator?: Partial<SimulatorOptions>;
+  deps?: Partial<AppDependencies>;
+}
+
+/**
+ * Signet wired to a real simulator over loopback: the app's Carbon Black
+ * client makes real HTTP requests to 127.0.0.1. Requests to Signet itself go
+ * through `app.inject()` unless a test needs a socket.
+ */
+export async function startStack(options: StackOptions = {}): Promise<Stack> {
+  const token = `sim-${randomBytes(12).toString('hex')}`;
+  const simulator = await buildSimulator({ token, ...options.simulator });
+  const simulatorUrl = await simulator.listen({ host: '127.0.0.1', port: 0 });
+  const config = loadConfig({ CB_URL: simulatorUrl, CB_API_TOKEN: token, AUTH_DISABLED: 'true', ...options.env });
+  const carbonBlack = createCarbonBlackClient({
+    baseUrl: config.carbonBlack.url,
+    token: config.carbonBlack.token,
+    joinField: config.carbonBlack.joinField,
+    timeoutMs: config.carbonBlack.timeoutMs,
+  });
+  const app = await buildApp(config, { carbonBlack, ...options.deps });
+  await app.ready();
+  return {
+    app,
+    simulator,
+    simulatorUrl,
+    config,
+    upstreamRequests: () => simulator.simulator.stats.processSearches,
+    async close() {
+      await app.close();
+      await carbonBlack.close();
+      await simulator.close();
+    },
+  };
+}
