@@ -4,8 +4,11 @@ import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { CarbonBlackClient } from './carbon-black/client.js';
 import type { Config } from './config.js';
+import { authentication } from './plugins/authentication.js';
 import { problemDetails } from './plugins/problem-details.js';
+import { rateLimiting } from './plugins/rate-limit.js';
 import { schemaCompilers } from './plugins/schema-compilers.js';
+import { securityHeaders } from './plugins/security-headers.js';
 import { openApi } from './plugins/swagger.js';
 import { cacheRoutes } from './routes/cache.js';
 import type { LifecycleState } from './routes/health.js';
@@ -85,6 +88,10 @@ export async function buildApp(config: Config, deps: AppDependencies): Promise<F
   app.removeContentTypeParser('text/plain');
   await app.register(schemaCompilers);
   await app.register(problemDetails);
+  await app.register(securityHeaders);
+  // Authentication and rate limiting attach to routes through onRoute hooks: every route comes after them.
+  await app.register(authentication, { keys: config.auth.keys, disabled: config.auth.disabled });
+  await app.register(rateLimiting, { perMinute: config.auth.rateLimitPerMinute });
   await app.register(openApi);
   await app.register(signatureRoutes, { service });
   await app.register(cacheRoutes, { service });

@@ -1,5 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import type { ApiKey } from './auth/api-keys.js';
+import { ApiKeyError, loadApiKeys } from './auth/api-keys.js';
+import { authEnvironmentShape } from './auth/environment.js';
 
 /**
  * Every setting Signet reads, as one zod schema over the environment. The
@@ -64,6 +67,7 @@ export const environmentSchema = z.object({
   CACHE_STALE_WHILE_REVALIDATE_SECONDS: integer(0, 31_536_000)
     .default(0)
     .describe('How long past its lifetime a verdict is served at once while a background refresh runs (0: off).'),
+  ...authEnvironmentShape,
   SHUTDOWN_GRACE_MS: integer(0, 600_000)
     .default(10_000)
     .describe('On SIGTERM/SIGINT, how long in-flight requests may take to finish before the process exits.'),
@@ -87,6 +91,7 @@ export interface Config {
     tlsInsecure: boolean;
   };
   server: { host: string; port: number; shutdownGraceMs: number };
+  auth: { keys: ApiKey[]; disabled: boolean; rateLimitPerMinute: number };
   logLevel: Environment['LOG_LEVEL'];
   cache: {
     maxEntries: number;
@@ -138,6 +143,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
       tlsInsecure: e.CB_TLS_INSECURE,
     },
     server: { host: e.HOST, port: e.PORT, shutdownGraceMs: e.SHUTDOWN_GRACE_MS },
+    auth: { ...readApiKeys(e), rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE },
     logLevel: e.LOG_LEVEL,
     cache: {
       maxEntries: e.CACHE_MAX_ENTRIES,
@@ -164,4 +170,13 @@ function readToken(e: Environment): string {
   }
   if (token === '') throw new ConfigError(`CB_API_TOKEN_FILE is invalid: ${e.CB_API_TOKEN_FILE} is empty`);
   return token;
+}
+
+function readApiKeys(e: Environment): { keys: ApiKey[]; disabled: boolean } {
+  try {
+    return loadApiKeys(e);
+  } catch (error) {
+    if (error instanceof ApiKeyError) throw new ConfigError(error.message);
+    throw error;
+  }
 }

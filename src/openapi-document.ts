@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { securitySchemes } from './auth/openapi.js';
 
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -27,6 +28,7 @@ export const openApiInfo = {
     { name: 'cache', description: 'The verdict cache of this instance' },
     { name: 'health', description: 'Probes' },
   ],
+  components: { securitySchemes },
 };
 
 type Json = Record<string, unknown>;

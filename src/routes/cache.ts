@@ -7,6 +7,7 @@ export const cacheRoutes: FastifyPluginAsyncZod<{ service: SignatureService }> =
   app.get(
     '/v1/cache',
     {
+      config: { auth: 'admin' },
       schema: {
         operationId: 'getCacheStats',
         tags: ['cache'],
@@ -21,6 +22,7 @@ export const cacheRoutes: FastifyPluginAsyncZod<{ service: SignatureService }> =
   app.delete(
     '/v1/cache/:md5',
     {
+      config: { auth: 'admin' },
       schema: {
         operationId: 'forgetSignature',
         tags: ['cache'],

@@ -31,6 +31,7 @@ export const signatureRoutes: FastifyPluginAsyncZod<{ service: SignatureService 
   app.get(
     '/v1/signatures/:md5',
     {
+      config: { auth: 'lookup' },
       schema: {
         operationId: 'getSignature',
         tags: ['signatures'],
@@ -60,6 +61,7 @@ export const signatureRoutes: FastifyPluginAsyncZod<{ service: SignatureService 
   app.post(
     '/v1/signatures/batch',
     {
+      config: { auth: 'lookup' },
       schema: {
         operationId: 'getSignatures',
         tags: ['signatures'],

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config.js';
 
-const minimal = { CB_URL: 'https://cb.example.test', CB_API_TOKEN: 'secret-token-value' };
+const minimal = { CB_URL: 'https://cb.example.test', CB_API_TOKEN: 'secret-token-value', AUTH_DISABLED: 'true' };
 
 function errorOf(env: NodeJS.ProcessEnv): string {
   try {
@@ -42,12 +42,12 @@ describe('configuration', () => {
   });
 
   it('needs a token, from the variable or from a file', () => {
-    expect(errorOf({ CB_URL: minimal.CB_URL })).toMatch(/CB_API_TOKEN or CB_API_TOKEN_FILE is required/);
+    expect(errorOf({ CB_URL: minimal.CB_URL, AUTH_DISABLED: 'true' })).toMatch(/CB_API_TOKEN or CB_API_TOKEN_FILE is required/);
     const dir = mkdtempSync(join(tmpdir(), 'signet-config-'));
     const file = join(dir, 'token');
     writeFileSync(file, '  token-from-file\n');
-    expect(loadConfig({ CB_URL: minimal.CB_URL, CB_API_TOKEN_FILE: file }).carbonBlack.token).toBe('token-from-file');
-    expect(errorOf({ CB_URL: minimal.CB_URL, CB_API_TOKEN_FILE: join(dir, 'absent') })).toMatch(/^CB_API_TOKEN_FILE is invalid: cannot read .*ENOENT/);
+    expect(loadConfig({ CB_URL: minimal.CB_URL, AUTH_DISABLED: 'true', CB_API_TOKEN_FILE: file }).carbonBlack.token).toBe('token-from-file');
+    expect(errorOf({ CB_URL: minimal.CB_URL, AUTH_DISABLED: 'true', CB_API_TOKEN_FILE: join(dir, 'absent') })).toMatch(/^CB_API_TOKEN_FILE is invalid: cannot read .*ENOENT/);
   });
 
   it('never repeats the token in an error', () => {
