@@ -1,7 +1,6 @@
 import closeWithGrace from 'close-with-grace';
 import { buildApp } from './app.js';
-import { createCarbonBlackClient } from './carbon-black/client.js';
-import { createCarbonBlackDispatcher } from './carbon-black/dispatcher.js';
+import { carbonBlackClientFromConfig } from './carbon-black/client-from-config.js';
 import { ConfigError, loadConfig } from './config.js';
 import { createLogger } from './logger.js';
 
@@ -29,17 +28,7 @@ if (config.carbonBlack.tlsInsecure) {
   logger.warn('CB_TLS_INSECURE=true: Carbon Black TLS certificates are NOT verified');
 }
 
-const carbonBlack = createCarbonBlackClient({
-  baseUrl: config.carbonBlack.url,
-  token: config.carbonBlack.token,
-  joinField: config.carbonBlack.joinField,
-  timeoutMs: config.carbonBlack.timeoutMs,
-  dispatcher: createCarbonBlackDispatcher({
-    ...(config.carbonBlack.caFile !== undefined && { caFile: config.carbonBlack.caFile }),
-    insecure: config.carbonBlack.tlsInsecure,
-    connections: config.carbonBlack.maxConcurrency,
-  }),
-});
+const carbonBlack = carbonBlackClientFromConfig(config.carbonBlack);
 
 const app = await buildApp(config, { carbonBlack, logger });
 

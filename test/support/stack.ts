@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/app.js';
 import type { AppDependencies } from '../../src/app.js';
-import { createCarbonBlackClient } from '../../src/carbon-black/client.js';
+import { carbonBlackClientFromConfig } from '../../src/carbon-black/client-from-config.js';
 import { loadConfig } from '../../src/config.js';
 import type { Config } from '../../src/config.js';
 import type { SimulatorInstance, SimulatorOptions } from '../../src/simulator/app.js';
@@ -35,12 +35,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const simulator = await buildSimulator({ token, ...options.simulator });
   const simulatorUrl = await simulator.listen({ host: '127.0.0.1', port: 0 });
   const config = loadConfig({ CB_URL: simulatorUrl, CB_API_TOKEN: token, AUTH_DISABLED: 'true', ...options.env });
-  const carbonBlack = createCarbonBlackClient({
-    baseUrl: config.carbonBlack.url,
-    token: config.carbonBlack.token,
-    joinField: config.carbonBlack.joinField,
-    timeoutMs: config.carbonBlack.timeoutMs,
-  });
+  const carbonBlack = carbonBlackClientFromConfig(config.carbonBlack);
   const app = await buildApp(config, { carbonBlack, ...options.deps });
   await app.ready();
   return {
