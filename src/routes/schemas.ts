@@ -13,8 +13,16 @@ const stringInput = (what: string) =>
       issue.input === undefined ? 'is required' : Array.isArray(issue.input) ? 'must be given only once' : `must be ${what}`,
   });
 
+const MD5 = /^[0-9A-Fa-f]{32}$/;
+
+/*
+ * A refinement rather than a regex on purpose: the rule then stays out of the
+ * OpenAPI schema (the description states it), so Swagger UI sends a bad md5
+ * and shows the server's problem+json, the same answer a playbook gets,
+ * instead of blocking it client-side.
+ */
 export const md5Schema = stringInput('a string of 32 hexadecimal digits')
-  .regex(/^[0-9A-Fa-f]{32}$/, 'must be 32 hexadecimal digits')
+  .refine((value) => MD5.test(value), 'must be 32 hexadecimal digits')
   .meta({
     description: "MD5 of the process binary, 32 hexadecimal digits (any case; answers use lower case).",
     example: '82a7bf2b1f51f1988be571b8176aa545',
@@ -25,8 +33,11 @@ export const MAX_NAME_LENGTH = 260;
 export const nameSchema = stringInput('a string')
   .min(1, 'must not be empty')
   .max(MAX_NAME_LENGTH, `must be at most ${MAX_NAME_LENGTH} characters`)
-  // Control characters have no place in a process name and would only hide in logs.
-  .regex(/^\P{Cc}*$/u, 'must not contain control characters')
+  // Control characters (Unicode Cc: C0, DEL, C1) have no place in a process name and would only hide in
+  // logs. Spelled as ranges, not \p{Cc}, so the OpenAPI pattern works in regex engines without Unicode
+  // property classes, Swagger UI's among them.
+  // eslint-disable-next-line no-control-regex -- matching control characters is the point
+  .regex(/^[^\x00-\x1F\x7F-\x9F]*$/, 'must not contain control characters')
   .meta({
     description:
       'Process name to join on, usually the file name (`git`, `powershell.exe`). Carbon Black matches it against the program name in the signature (`digsig_prog_name`), which can differ from the file name. 1 to 260 characters, no control characters.',
