@@ -82,6 +82,12 @@ export async function buildApp(config: Config, deps: AppDependencies): Promise<F
   app.addHook('preClose', async () => {
     lifecycle = 'stopping';
   });
+  // While draining, answers close their connection: a keep-alive client would otherwise hold the
+  // server open until its own idle timeout, and it should reconnect to another instance anyway.
+  app.addHook('onSend', (_request, reply, payload, done) => {
+    if (lifecycle === 'stopping') reply.header('connection', 'close');
+    done(null, payload);
+  });
   app.addHook('onClose', async () => upstream.dispose());
 
   // Signet reads JSON bodies only; anything else is a 415, not a string for validation to puzzle over.

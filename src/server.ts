@@ -36,7 +36,9 @@ closeWithGrace({ delay: config.server.shutdownGraceMs, logger }, async ({ signal
   if (err) logger.error({ err }, 'closing after an unexpected error');
   else logger.info({ signal }, 'shutting down');
   await app.close();
+  logger.info('http server closed');
   await carbonBlack.close();
+  logger.info('carbon black client closed');
 });
 
 await app.listen({ host: config.server.host, port: config.server.port });
