@@ -1,10 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import Fastify from 'fastify';
+import Fastify, { LogController } from 'fastify';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { CarbonBlackClient } from './carbon-black/client.js';
 import type { Config } from './config.js';
+import type { Metrics } from './observability/metrics.js';
+import { createMetrics, recordUpstreamEvent } from './observability/metrics.js';
+import { accessLog } from './plugins/access-log.js';
 import { authentication } from './plugins/authentication.js';
+import { metricsRoutes } from './plugins/metrics.js';
 import { problemDetails } from './plugins/problem-details.js';
 import { rateLimiting } from './plugins/rate-limit.js';
 import { schemaCompilers } from './plugins/schema-compilers.js';
@@ -14,6 +18,7 @@ import { cacheRoutes } from './routes/cache.js';
 import type { LifecycleState } from './routes/health.js';
 import { healthRoutes } from './routes/health.js';
 import { signatureRoutes } from './routes/signatures.js';
+import { loadCacheSnapshot, saveCacheSnapshot, startSnapshotTimer } from './signing/cache-snapshot.js';
 import { SignatureService } from './signing/signature-service.js';
 import type { GuardedUpstream } from './upstream/guarded-upstream.js';
 import { createGuardedUpstream } from './upstream/guarded-upstream.js';
@@ -25,12 +30,15 @@ export interface AppDependencies {
   logger?: FastifyBaseLogger;
   /** Wall clock in epoch ms, for tests that move time. */
   now?: () => number;
+  /** Prometheus metrics; tests that build many apps pass one without the default process metrics. */
+  metrics?: Metrics;
 }
 
 declare module 'fastify' {
   interface FastifyInstance {
     signatures: SignatureService;
     upstream: GuardedUpstream;
+    metrics: Metrics;
   }
 }
 
@@ -49,7 +57,11 @@ export async function buildApp(config: Config, deps: AppDependencies): Promise<F
     routerOptions: { maxParamLength: 2048 },
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
+    // One access line per request comes from the access-log plugin instead of Fastify's two.
+    logController: new LogController({ disableRequestLogging: true }),
   }).withTypeProvider<ZodTypeProvider>();
+
+  const metrics = deps.metrics ?? createMetrics();
 
   const upstream = createGuardedUpstream({
     maxConcurrency: config.carbonBlack.maxConcurrency,
@@ -60,6 +72,7 @@ export async function buildApp(config: Config, deps: AppDependencies): Promise<F
     breakerThreshold: config.carbonBlack.breakerThreshold,
     breakerCooldownMs: config.carbonBlack.breakerCooldownMs,
     onEvent: (event) => {
+      recordUpstreamEvent(metrics, event);
       if (event.type === 'breaker-state') {
         app.log.warn({ breaker: event.to, from: event.from }, `Carbon Black circuit breaker ${event.to}`);
       }
@@ -71,9 +84,18 @@ export async function buildApp(config: Config, deps: AppDependencies): Promise<F
     nameIndependent: config.carbonBlack.joinField === 'digsig_result',
     search: (md5, name) => upstream.run((signal) => carbonBlack.isSigned(md5, name, signal)),
     ...(deps.now && { now: deps.now }),
+    onEvict: () => metrics.cacheEvicted(),
+  });
+  metrics.bindSources({
+    cacheSize: () => service.cache.size,
+    cacheCapacity: () => service.cache.maxEntries,
+    upstreamInFlight: () => upstream.inFlight,
+    upstreamQueued: () => upstream.queued,
+    breakerState: () => upstream.breakerState,
   });
   app.decorate('signatures', service);
   app.decorate('upstream', upstream);
+  app.decorate('metrics', metrics);
 
   let lifecycle: LifecycleState = 'starting';
   app.addHook('onReady', async () => {
@@ -89,6 +111,7 @@ export async function buildApp(config: Config, deps: AppDependencies): Promise<F
     done(null, payload);
   });
   app.addHook('onClose', async () => upstream.dispose());
+  if (config.snapshot.file !== undefined) await keepCacheSnapshots(app, service, config);
 
   // Signet reads JSON bodies only; anything else is a 415, not a string for validation to puzzle over.
   app.removeContentTypeParser('text/plain');
@@ -98,9 +121,34 @@ export async function buildApp(config: Config, deps: AppDependencies): Promise<F
   // Authentication and rate limiting attach to routes through onRoute hooks: every route comes after them.
   await app.register(authentication, { keys: config.auth.keys, disabled: config.auth.disabled });
   await app.register(rateLimiting, { perMinute: config.auth.rateLimitPerMinute });
+  await app.register(accessLog, { quietRoutes: ['/healthz', '/readyz', '/metrics'] });
+  await app.register(metricsRoutes, { metrics, metricsPublic: config.metricsPublic });
   await app.register(openApi);
-  await app.register(signatureRoutes, { service });
+  await app.register(signatureRoutes, { service, metrics });
   await app.register(cacheRoutes, { service });
   await app.register(healthRoutes, { lifecycle: () => lifecycle, upstream: () => upstream });
   return app;
+}
+
+/**
+ * Warm restarts: restore the cache before the app is ready, save it every
+ * CACHE_SNAPSHOT_INTERVAL_SECONDS and once more after the last request.
+ */
+async function keepCacheSnapshots(app: FastifyInstance, service: SignatureService, config: Config): Promise<void> {
+  const file = config.snapshot.file!;
+  const staleWindowMs = Math.max(config.cache.staleIfErrorSeconds, config.cache.staleWhileRevalidateSeconds) * 1000;
+  await loadCacheSnapshot(service.cache, file, app.log, { staleWindowMs });
+  const writeNow = async (): Promise<void> => {
+    const started = performance.now();
+    const entries = await saveCacheSnapshot(service.cache, file);
+    app.log.info({ file, entries, durationMs: Math.round(performance.now() - started) }, 'cache snapshot written');
+  };
+  let stopSnapshots = async (): Promise<void> => {};
+  app.addHook('onReady', async () => {
+    stopSnapshots = startSnapshotTimer(config.snapshot.intervalSeconds, writeNow, app.log);
+  });
+  app.addHook('onClose', async () => {
+    await stopSnapshots();
+    await writeNow().catch((err: unknown) => app.log.error({ err, file }, 'cache snapshot not written at shutdown'));
+  });
 }

@@ -68,6 +68,18 @@ export const environmentSchema = z.object({
     .default(0)
     .describe('How long past its lifetime a verdict is served at once while a background refresh runs (0: off).'),
   ...authEnvironmentShape,
+  METRICS_PUBLIC: z
+    .stringbool({ error: 'must be true or false' })
+    .default(true)
+    .describe('`true` serves `/metrics` without an API key (for an in-cluster Prometheus); `false` requires an API key with the admin role.'),
+  CACHE_SNAPSHOT_FILE: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('File the verdict cache is saved to (periodically and at shutdown) and restored from at start, for warm restarts. Unset: no snapshots.'),
+  CACHE_SNAPSHOT_INTERVAL_SECONDS: integer(0, 86_400)
+    .default(300)
+    .describe('Seconds between cache snapshots when `CACHE_SNAPSHOT_FILE` is set; 0 saves only at shutdown.'),
   SHUTDOWN_GRACE_MS: integer(0, 600_000)
     .default(10_000)
     .describe('On SIGTERM/SIGINT, how long in-flight requests may take to finish before the process exits.'),
@@ -92,6 +104,9 @@ export interface Config {
   };
   server: { host: string; port: number; shutdownGraceMs: number };
   auth: { keys: ApiKey[]; disabled: boolean; rateLimitPerMinute: number };
+  metricsPublic: boolean;
+  /** Kept apart from `cache`, whose fields configure the lookup service. */
+  snapshot: { file: string | undefined; intervalSeconds: number };
   logLevel: Environment['LOG_LEVEL'];
   cache: {
     maxEntries: number;
@@ -144,6 +159,8 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     },
     server: { host: e.HOST, port: e.PORT, shutdownGraceMs: e.SHUTDOWN_GRACE_MS },
     auth: { ...readApiKeys(e), rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE },
+    metricsPublic: e.METRICS_PUBLIC,
+    snapshot: { file: e.CACHE_SNAPSHOT_FILE, intervalSeconds: e.CACHE_SNAPSHOT_INTERVAL_SECONDS },
     logLevel: e.LOG_LEVEL,
     cache: {
       maxEntries: e.CACHE_MAX_ENTRIES,

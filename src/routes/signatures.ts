@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { z } from 'zod';
 import { problemFromError } from '../errors.js';
+import type { Metrics } from '../observability/metrics.js';
 import type { Lookup, SignatureService } from '../signing/signature-service.js';
 import type {
   batchResultSchema} from './schemas.js';
@@ -25,7 +26,7 @@ const upstreamErrors = {
   504: problemSchema.describe('Carbon Black did not answer within the deadline.'),
 };
 
-export const signatureRoutes: FastifyPluginAsyncZod<{ service: SignatureService }> = async (app, { service }) => {
+export const signatureRoutes: FastifyPluginAsyncZod<{ service: SignatureService; metrics: Metrics }> = async (app, { service, metrics }) => {
   const now = service.cache.now;
 
   app.get(
@@ -52,7 +53,21 @@ export const signatureRoutes: FastifyPluginAsyncZod<{ service: SignatureService 
       const md5 = request.params.md5.toLowerCase();
       const { name } = request.query;
       const fresh = wantsFresh(request.headers['cache-control']);
-      const lookup = (!fresh && service.lookupCached(md5, name)) || (await service.lookup(md5, name, { fresh }));
+      let lookup = fresh ? undefined : service.lookupCached(md5, name);
+      if (lookup) {
+        request.lookupInfo = { md5, cacheStatus: 'hit' };
+      } else {
+        const started = performance.now();
+        try {
+          lookup = await service.lookup(md5, name, { fresh });
+        } catch (error) {
+          metrics.lookup('error');
+          request.lookupInfo = { md5, upstreamMs: performance.now() - started };
+          throw error;
+        }
+        request.lookupInfo = { md5, cacheStatus: lookup.status, upstreamMs: performance.now() - started };
+      }
+      metrics.lookup(lookup.status);
       reply.header('x-cache', xCacheHeader[lookup.status]);
       return toSignatureView(lookup, now());
     },
@@ -89,15 +104,18 @@ export const signatureRoutes: FastifyPluginAsyncZod<{ service: SignatureService 
         const md5 = item.md5.toLowerCase();
         const cached = fresh ? undefined : service.lookupCached(md5, item.name);
         if (cached) {
+          metrics.lookup('hit');
           results[i] = toSignatureView(cached, at);
           continue;
         }
         pending.push(
           service.lookup(md5, item.name, { fresh }).then(
             (lookup: Lookup) => {
+              metrics.lookup(lookup.status);
               results[i] = toSignatureView(lookup, now());
             },
             (error: unknown) => {
+              metrics.lookup('error');
               const problem = problemFromError(error);
               if (problem.status >= 500) request.log.warn({ err: error, md5, code: problem.code }, 'batch item failed');
               results[i] = { md5, name: item.name, error: { status: problem.status, title: problem.title, detail: problem.detail, code: problem.code } };
@@ -105,6 +123,7 @@ export const signatureRoutes: FastifyPluginAsyncZod<{ service: SignatureService 
           ),
         );
       }
+      request.lookupInfo = { items: items.length, cached: items.length - pending.length };
       if (pending.length > 0) await Promise.all(pending);
       return { results };
     },

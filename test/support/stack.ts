@@ -4,6 +4,7 @@ import { buildApp } from '../../src/app.js';
 import type { AppDependencies } from '../../src/app.js';
 import { carbonBlackClientFromConfig } from '../../src/carbon-black/client-from-config.js';
 import { loadConfig } from '../../src/config.js';
+import { createMetrics } from '../../src/observability/metrics.js';
 import type { Config } from '../../src/config.js';
 import type { SimulatorInstance, SimulatorOptions } from '../../src/simulator/app.js';
 import { buildSimulator } from '../../src/simulator/app.js';
@@ -36,7 +37,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const simulatorUrl = await simulator.listen({ host: '127.0.0.1', port: 0 });
   const config = loadConfig({ CB_URL: simulatorUrl, CB_API_TOKEN: token, AUTH_DISABLED: 'true', ...options.env });
   const carbonBlack = carbonBlackClientFromConfig(config.carbonBlack);
-  const app = await buildApp(config, { carbonBlack, ...options.deps });
+  // Default process metrics start monitors that outlive an app; suites build many apps.
+  const app = await buildApp(config, { carbonBlack, metrics: createMetrics({ defaultMetrics: false }), ...options.deps });
   await app.ready();
   return {
     app,
