@@ -98,8 +98,17 @@ export async function buildApp(config: Config, deps: AppDependencies): Promise<F
   app.decorate('metrics', metrics);
 
   let lifecycle: LifecycleState = 'starting';
+  const restoreSnapshot = config.snapshot.file === undefined ? undefined : keepCacheSnapshots(app, service, config);
   app.addHook('onReady', async () => {
-    lifecycle = 'ready';
+    if (!restoreSnapshot) {
+      lifecycle = 'ready';
+      return;
+    }
+    // Restoring a large snapshot takes seconds: the process listens (and is alive) meanwhile,
+    // and /readyz answers 503 "starting" until the cache is back.
+    void restoreSnapshot().then(() => {
+      if (lifecycle === 'starting') lifecycle = 'ready';
+    });
   });
   app.addHook('preClose', async () => {
     lifecycle = 'stopping';
@@ -111,7 +120,6 @@ export async function buildApp(config: Config, deps: AppDependencies): Promise<F
     done(null, payload);
   });
   app.addHook('onClose', async () => upstream.dispose());
-  if (config.snapshot.file !== undefined) await keepCacheSnapshots(app, service, config);
 
   // Signet reads JSON bodies only; anything else is a 415, not a string for validation to puzzle over.
   app.removeContentTypeParser('text/plain');
@@ -131,24 +139,29 @@ export async function buildApp(config: Config, deps: AppDependencies): Promise<F
 }
 
 /**
- * Warm restarts: restore the cache before the app is ready, save it every
- * CACHE_SNAPSHOT_INTERVAL_SECONDS and once more after the last request.
+ * Warm restarts: save the cache every CACHE_SNAPSHOT_INTERVAL_SECONDS and
+ * once more after the last request; returns the restore, which the caller
+ * runs once the app is listening.
  */
-async function keepCacheSnapshots(app: FastifyInstance, service: SignatureService, config: Config): Promise<void> {
+function keepCacheSnapshots(app: FastifyInstance, service: SignatureService, config: Config): () => Promise<void> {
   const file = config.snapshot.file!;
   const staleWindowMs = Math.max(config.cache.staleIfErrorSeconds, config.cache.staleWhileRevalidateSeconds) * 1000;
-  await loadCacheSnapshot(service.cache, file, app.log, { staleWindowMs });
   const writeNow = async (): Promise<void> => {
     const started = performance.now();
     const entries = await saveCacheSnapshot(service.cache, file);
     app.log.info({ file, entries, durationMs: Math.round(performance.now() - started) }, 'cache snapshot written');
   };
   let stopSnapshots = async (): Promise<void> => {};
-  app.addHook('onReady', async () => {
-    stopSnapshots = startSnapshotTimer(config.snapshot.intervalSeconds, writeNow, app.log);
-  });
+  let restored: Promise<unknown> = Promise.resolve();
   app.addHook('onClose', async () => {
+    // A restore still running would overwrite the cache after the final save: let it finish first.
+    await restored;
     await stopSnapshots();
     await writeNow().catch((err: unknown) => app.log.error({ err, file }, 'cache snapshot not written at shutdown'));
   });
+  return async () => {
+    restored = loadCacheSnapshot(service.cache, file, app.log, { staleWindowMs });
+    await restored;
+    stopSnapshots = startSnapshotTimer(config.snapshot.intervalSeconds, writeNow, app.log);
+  };
 }
