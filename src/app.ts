@@ -4,15 +4,16 @@ import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { CarbonBlackClient } from './carbon-black/client.js';
 import type { Config } from './config.js';
+import { HttpProblem } from './errors.js';
 import type { Metrics } from './observability/metrics.js';
 import { createMetrics, recordUpstreamEvent } from './observability/metrics.js';
 import { accessLog } from './plugins/access-log.js';
 import { authentication } from './plugins/authentication.js';
 import { metricsRoutes } from './plugins/metrics.js';
-import { problemDetails } from './plugins/problem-details.js';
+import { problemDetails, sendProblem } from './plugins/problem-details.js';
 import { rateLimiting } from './plugins/rate-limit.js';
 import { schemaCompilers } from './plugins/schema-compilers.js';
-import { securityHeaders } from './plugins/security-headers.js';
+import { API_HEADERS, securityHeaders } from './plugins/security-headers.js';
 import { openApi } from './plugins/swagger.js';
 import { cacheRoutes } from './routes/cache.js';
 import type { LifecycleState } from './routes/health.js';
@@ -42,6 +43,17 @@ declare module 'fastify' {
   }
 }
 
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+const md5TooLong = new HttpProblem({
+  status: 400,
+  code: 'INVALID_REQUEST',
+  title: 'Invalid request',
+  detail: 'path parameter "md5" must be 32 hexadecimal digits',
+  errors: [{ location: 'path', field: 'md5', message: 'must be 32 hexadecimal digits' }],
+});
+const badUrl = new HttpProblem({ status: 400, code: 'INVALID_URL', title: 'Invalid URL', detail: 'The request URL is not validly percent-encoded.' });
+
 /** A batch of 1000 items with 260-character names fits well inside this. */
 const BODY_LIMIT_BYTES = 1024 * 1024;
 
@@ -53,10 +65,21 @@ export async function buildApp(config: Config, deps: AppDependencies): Promise<F
   const app = Fastify({
     ...(deps.logger ? { loggerInstance: deps.logger } : { logger: false }),
     bodyLimit: BODY_LIMIT_BYTES,
-    // An over-long md5 must reach validation and answer 400, not a 404 from the router.
+    // An over-long md5 must answer 400 like any bad md5; past this length frameworkErrors says so.
     routerOptions: { maxParamLength: 2048 },
-    requestIdHeader: 'x-request-id',
-    genReqId: () => randomUUID(),
+    // A caller's X-Request-Id is kept when it is a sane token; anything else (huge, odd characters)
+    // would be logged on every line, so it is replaced.
+    requestIdHeader: false,
+    genReqId: (request) => {
+      const given = request.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+    // Errors Fastify raises before routing (a badly percent-encoded path, an over-long parameter)
+    // skip the hooks, so they get the problem format and the API headers here.
+    frameworkErrors: (error, request, reply) => {
+      reply.headers(API_HEADERS);
+      return sendProblem(reply, request, error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? md5TooLong : badUrl);
+    },
     // One access line per request comes from the access-log plugin instead of Fastify's two.
     logController: new LogController({ disableRequestLogging: true }),
   }).withTypeProvider<ZodTypeProvider>();

@@ -38,6 +38,9 @@ export const nameSchema = stringInput('a string')
   // property classes, Swagger UI's among them.
   // eslint-disable-next-line no-control-regex -- matching control characters is the point
   .regex(/^[^\x00-\x1F\x7F-\x9F]*$/, 'must not contain control characters')
+  // An unpaired surrogate is no character at all; URL encoding would turn it into U+FFFD and Carbon
+  // Black would be asked about another name than the one answered. (A refinement: no schema pattern.)
+  .refine((value) => !/\p{Cs}/u.test(value), 'must not contain unpaired surrogates')
   .meta({
     description:
       'Process name to join on, usually the file name (`git`, `powershell.exe`). Carbon Black matches it against the program name in the signature (`digsig_prog_name`), which can differ from the file name. 1 to 260 characters, no control characters.',
