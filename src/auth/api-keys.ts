@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 
 /**
@@ -34,7 +34,8 @@ const KEY = /^[\x21-\x2B\x2D-\x39\x3B-\x7E]+$/;
 export const MIN_KEY_LENGTH = 16;
 
 export function digestKey(key: string): Buffer {
-  return createHash('sha256').update(key, 'utf8').digest();
+  // crypto.hash is the one-shot form: no Hash object per request.
+  return hash('sha256', key, 'buffer');
 }
 
 /**

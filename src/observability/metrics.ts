@@ -232,8 +232,9 @@ export class Metrics {
     this.sources = { ...this.sources, ...sources };
   }
 
-  lookup(outcome: LookupOutcome): void {
-    this.lookups[outcome].inc();
+  /** `count` lets a batch report its cache hits once rather than item by item. */
+  lookup(outcome: LookupOutcome, count = 1): void {
+    if (count > 0) this.lookups[outcome].inc(count);
   }
 
   /** For VerdictCache's / SignatureService's `onEvict`. */

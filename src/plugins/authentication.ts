@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestAsyncHookHandler, RouteOptions } from 'fastify';
+import type { FastifyInstance, FastifyRequest, onRequestAsyncHookHandler, RouteOptions } from 'fastify';
 import fp from 'fastify-plugin';
 import type { ApiKey, Role } from '../auth/api-keys.js';
 import { ANONYMOUS_NAME, ROLES } from '../auth/api-keys.js';
@@ -82,12 +82,9 @@ function asArray<T>(value: T | T[] | undefined): T[] {
   return Array.isArray(value) ? value : [value];
 }
 
-function setCaller(request: FastifyRequest, reply: FastifyReply, caller: Caller): void {
+function setCaller(request: FastifyRequest, caller: Caller): void {
+  // The access line reads request.caller; no child logger per request (it cost a tenth of a cached lookup).
   request.caller = caller;
-  // The request's and the reply's logger, so that "request completed" names the caller too.
-  const log = request.log.child({ caller: caller.name });
-  request.log = log;
-  reply.log = log;
 }
 
 export const authentication = fp(
@@ -116,9 +113,9 @@ export const authentication = fp(
           return sendProblem(reply, request, problem);
         }
         const caller = callers.get(outcome.key)!;
-        setCaller(request, reply, caller);
+        setCaller(request, caller);
         if (!roleAllows(caller.role, needed)) {
-          request.log.warn({ role: caller.role, needed }, 'caller lacks the role');
+          request.log.warn({ caller: caller.name, role: caller.role, needed }, 'caller lacks the role');
           return sendProblem(reply, request, forbidden[needed]);
         }
       };

@@ -99,12 +99,13 @@ export const signatureRoutes: FastifyPluginAsyncZod<{ service: SignatureService;
       const results: z.input<typeof batchResultSchema>[] = new Array(items.length);
       const pending: Promise<void>[] = [];
       const at = now();
+      let hits = 0;
       for (let i = 0; i < items.length; i++) {
         const item = items[i]!;
         const md5 = item.md5.toLowerCase();
         const cached = fresh ? undefined : service.lookupCached(md5, item.name);
         if (cached) {
-          metrics.lookup('hit');
+          hits++;
           results[i] = toSignatureView(cached, at);
           continue;
         }
@@ -123,7 +124,8 @@ export const signatureRoutes: FastifyPluginAsyncZod<{ service: SignatureService;
           ),
         );
       }
-      request.lookupInfo = { items: items.length, cached: items.length - pending.length };
+      metrics.lookup('hit', hits);
+      request.lookupInfo = { items: items.length, cached: hits };
       if (pending.length > 0) await Promise.all(pending);
       return { results };
     },

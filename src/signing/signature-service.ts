@@ -1,5 +1,5 @@
 import type { CachedVerdict, FetchStatus } from './verdict-cache.js';
-import { VerdictCache } from './verdict-cache.js';
+import { detachedString, VerdictCache } from './verdict-cache.js';
 
 /** How an answer was obtained; `cache.status` in every response. */
 export type CacheStatus = 'hit' | 'miss' | 'stale' | 'coalesced';
@@ -109,8 +109,10 @@ export class SignatureService {
     };
   }
 
-  private async load(md5: string, name: string, fresh: boolean): Promise<Lookup> {
+  private async load(requestMd5: string, name: string, fresh: boolean): Promise<Lookup> {
     // `fresh` only skips the stale-while-revalidate shortcut: every load below refreshes.
+    // A miss may store this md5 as a key for a day: let it not pin the request's URL.
+    const md5 = detachedString(requestMd5);
     if (!fresh) {
       const revalidating = this.serveWhileRevalidating(md5, name);
       if (revalidating) return revalidating;
