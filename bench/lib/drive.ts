@@ -1,0 +1,109 @@
+import { Pool } from 'undici';
+import { percentileOfSorted } from './stats.js';
+
+/**
+ * Request drivers for the upstream scenarios, where autocannon does not fit:
+ * each connection of autocannon replays the same request list from its
+ * start, so it cannot ask 2000 distinct md5s once each, and it does not read
+ * bodies. These use one undici Pool with a fixed number of connections.
+ */
+
+export interface DriveResult {
+  requests: number;
+  elapsedMs: number;
+  statuses: Record<string, number>;
+  /** `cache.status` of each 200 answer (Signet only). */
+  cacheStatuses: Record<string, number>;
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+}
+
+interface One {
+  status: number;
+  cacheStatus?: string;
+  ms: number;
+}
+
+async function one(pool: Pool, path: string, headers: Record<string, string>): Promise<One> {
+  const started = performance.now();
+  try {
+    const response = await pool.request({ method: 'GET', path, headers });
+    const text = await response.body.text();
+    let cacheStatus: string | undefined;
+    if (response.statusCode === 200) {
+      try {
+        cacheStatus = (JSON.parse(text) as { cache?: { status?: string } }).cache?.status;
+      } catch {
+        // Not Signet's JSON (the simulator's answer): no cache status.
+      }
+    }
+    return { status: response.statusCode, ...(cacheStatus !== undefined && { cacheStatus }), ms: performance.now() - started };
+  } catch {
+    return { status: 0, ms: performance.now() - started };
+  }
+}
+
+function summarise(results: One[], elapsedMs: number): DriveResult {
+  const statuses: Record<string, number> = {};
+  const cacheStatuses: Record<string, number> = {};
+  for (const r of results) {
+    statuses[r.status] = (statuses[r.status] ?? 0) + 1;
+    if (r.cacheStatus !== undefined) cacheStatuses[r.cacheStatus] = (cacheStatuses[r.cacheStatus] ?? 0) + 1;
+  }
+  const sorted = Float64Array.from(results.map((r) => r.ms)).sort();
+  return {
+    requests: results.length,
+    elapsedMs,
+    statuses,
+    cacheStatuses,
+    p50Ms: percentileOfSorted(sorted, 50),
+    p99Ms: percentileOfSorted(sorted, 99),
+    maxMs: sorted.length > 0 ? sorted[sorted.length - 1]! : Number.NaN,
+  };
+}
+
+/** Every path once, `concurrency` at a time (a closed loop: each connection asks the next path as soon as it has an answer). */
+export async function driveEach(origin: string, paths: readonly string[], headers: Record<string, string>, concurrency: number): Promise<DriveResult> {
+  const pool = new Pool(origin, { connections: concurrency, pipelining: 1 });
+  try {
+    const results: One[] = new Array(paths.length);
+    let next = 0;
+    const started = performance.now();
+    const worker = async (): Promise<void> => {
+      for (let i = next++; i < paths.length; i = next++) results[i] = await one(pool, paths[i]!, headers);
+    };
+    await Promise.all(Array.from({ length: Math.min(concurrency, paths.length) }, worker));
+    return summarise(results, performance.now() - started);
+  } finally {
+    await pool.close();
+  }
+}
+
+/**
+ * `count` requests for the same path, all sent at once on `count` connections;
+ * elapsed runs to the last answer. With `warmPath`, the connections are opened
+ * first with one request each to it, so that the burst measures the server,
+ * not `count` TCP handshakes (which would spread the burst over seconds).
+ */
+export async function driveBurst(
+  origin: string,
+  path: string,
+  headers: Record<string, string>,
+  count: number,
+  warmPath?: string,
+): Promise<DriveResult> {
+  const pool = new Pool(origin, { connections: count, pipelining: 1, keepAliveTimeout: 60_000 });
+  try {
+    if (warmPath !== undefined) {
+      const warm = await Promise.all(Array.from({ length: count }, () => one(pool, warmPath, {})));
+      const failed = warm.filter((w) => w.status !== 200).length;
+      if (failed > 0) throw new Error(`${failed} of ${count} warm-up requests to ${warmPath} failed`);
+    }
+    const started = performance.now();
+    const results = await Promise.all(Array.from({ length: count }, () => one(pool, path, headers)));
+    return summarise(results, performance.now() - started);
+  } finally {
+    await pool.close();
+  }
+}

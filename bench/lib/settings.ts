@@ -1,0 +1,82 @@
+/**
+ * Every knob of a bench run. `npm run bench` uses FULL; `npm run bench:smoke`
+ * (BENCH_SMOKE=1 or --smoke) uses SMOKE: about a second per scenario, one
+ * round, smaller fills. It only proves that the bench still runs.
+ */
+
+export interface BenchSettings {
+  mode: 'full' | 'smoke';
+  /** Alternating throughput rounds (A, B, A, B...) per figure in scenarios 1 and 2. */
+  rounds: number;
+  roundSeconds: number;
+  /** Rounds of the half-rate latency run (scenario 1). */
+  latencyRounds: number;
+  /** Unmeasured load on each target before its rounds (JIT, connection set-up). */
+  warmupSeconds: number;
+  /** Distinct md5s, cached before measuring, that scenario 1 and 2 cycle through. */
+  cachedMd5s: number;
+  singleConnections: number;
+  batchConnections: number;
+  batchSizes: readonly number[];
+  /** Scenario 3. */
+  missMd5s: number;
+  missRounds: number;
+  missConcurrency: number;
+  cbMaxConcurrency: number;
+  cbLatencyMs: number;
+  /** Scenario 4. */
+  coalesceRequests: number;
+  coalesceRounds: number;
+  /** Scenario 5. */
+  memoryEntries: number;
+  memoryRounds: number;
+  /** Scenario 6. */
+  startupRounds: number;
+  snapshotEntries: number;
+  startupPollMs: number;
+}
+
+export const FULL: BenchSettings = {
+  mode: 'full',
+  rounds: 5,
+  roundSeconds: 5,
+  latencyRounds: 3,
+  warmupSeconds: 3,
+  cachedMd5s: 1000,
+  singleConnections: 50,
+  batchConnections: 8,
+  batchSizes: [100, 1000],
+  missMd5s: 2000,
+  missRounds: 3,
+  missConcurrency: 64,
+  cbMaxConcurrency: 8,
+  cbLatencyMs: 50,
+  coalesceRequests: 1000,
+  coalesceRounds: 3,
+  memoryEntries: 1_000_000,
+  memoryRounds: 3,
+  startupRounds: 3,
+  snapshotEntries: 1_000_000,
+  startupPollMs: 10,
+};
+
+export const SMOKE: BenchSettings = {
+  ...FULL,
+  mode: 'smoke',
+  rounds: 1,
+  roundSeconds: 1,
+  latencyRounds: 1,
+  warmupSeconds: 1,
+  missMd5s: 200,
+  missRounds: 1,
+  coalesceRounds: 1,
+  memoryEntries: 100_000,
+  memoryRounds: 1,
+  startupRounds: 1,
+  snapshotEntries: 100_000,
+};
+
+export function settingsFromEnvironment(argv: readonly string[], env: NodeJS.ProcessEnv): BenchSettings {
+  const smoke = argv.includes('--smoke') || env.BENCH_SMOKE === '1' || env.BENCH_SMOKE === 'true';
+  return smoke ? SMOKE : FULL;
+}
