@@ -73,7 +73,9 @@ function authResponses(role: Role) {
     401: problemSchema.describe('No API key, or an unknown one; see WWW-Authenticate.'),
     // Every key may do lookups, so only admin routes can answer 403.
     ...(role === 'admin' && { 403: problemSchema.describe('The API key does not have the "admin" role.') }),
-    429: problemSchema.describe('This API key has made too many requests; see Retry-After and RateLimit-Reset.'),
+    429: problemSchema.describe(
+      'This API key has made more than RATE_LIMIT_PER_MINUTE requests this minute (default 6000, per instance; a batch counts once); see Retry-After and the RateLimit-* headers.',
+    ),
   };
 }
 

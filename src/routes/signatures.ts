@@ -88,7 +88,7 @@ export const signatureRoutes: FastifyPluginAsyncZod<{ service: SignatureService;
         response: {
           200: batchResponseSchema,
           400: problemSchema.describe('The body is malformed; `errors` names each bad field (`items/3/md5`).'),
-          413: problemSchema.describe('The body is too large.'),
+          413: problemSchema.describe('The body is larger than 1 MiB.'),
           415: problemSchema.describe('The body is not application/json.'),
         },
       },
