@@ -59,7 +59,7 @@ export const signatureRoutes: FastifyPluginAsyncZod<{ service: SignatureService;
       } else {
         const started = performance.now();
         try {
-          lookup = await service.lookup(md5, name, { fresh });
+          lookup = await service.load(md5, name, fresh);
         } catch (error) {
           metrics.lookup('error');
           request.lookupInfo = { md5, upstreamMs: performance.now() - started };
@@ -110,7 +110,7 @@ export const signatureRoutes: FastifyPluginAsyncZod<{ service: SignatureService;
           continue;
         }
         pending.push(
-          service.lookup(md5, item.name, { fresh }).then(
+          service.load(md5, item.name, fresh).then(
             (lookup: Lookup) => {
               metrics.lookup(lookup.status);
               results[i] = toSignatureView(lookup, now());

@@ -109,7 +109,11 @@ export class SignatureService {
     };
   }
 
-  private async load(requestMd5: string, name: string, fresh: boolean): Promise<Lookup> {
+  /**
+   * The lookup past the cache: for callers that already tried `lookupCached`
+   * (the routes do, to stay synchronous on hits) or that want a fresh answer.
+   */
+  async load(requestMd5: string, name: string, fresh: boolean): Promise<Lookup> {
     // `fresh` only skips the stale-while-revalidate shortcut: every load below refreshes.
     // A miss may store this md5 as a key for a day: let it not pin the request's URL.
     const md5 = detachedString(requestMd5);

@@ -137,10 +137,10 @@ describe('coalescing', () => {
     const stack = await faultStack({ simulator: { latencyMs: 600 } });
     const sim = stack.simulator.simulator;
     const service = stack.app.signatures;
-    // Count lookups that reach the service, to know when the second caller has joined the shared load.
+    // Count lookups that reach the service's load, to know when the second caller has joined the shared one.
     let lookups = 0;
-    const original = service.lookup.bind(service);
-    service.lookup = (...args) => {
+    const original = service.load.bind(service);
+    service.load = (...args) => {
       lookups++;
       return original(...args);
     };
