@@ -76,17 +76,14 @@ export function problemFromError(error: unknown): HttpProblem {
 }
 
 function fromCarbonBlack(error: CarbonBlackError): HttpProblem {
-  const base = { code: error.code, detail: upstreamDetails[error.code] ?? `Carbon Black answered ${error.upstreamStatus ?? 'with an error'}.` };
-  if (error.code === 'CB_TIMEOUT') return new HttpProblem({ ...base, status: 504, title: 'Carbon Black timed out' });
-  if (error.code === 'CB_RATE_LIMITED') {
-    return new HttpProblem({
-      ...base,
-      status: 503,
-      title: upstreamTitles.CB_RATE_LIMITED!,
-      retryAfterSeconds: Math.max(1, Math.ceil((error.retryAfterMs ?? 1000) / 1000)),
-    });
-  }
-  return new HttpProblem({ ...base, status: 502, title: upstreamTitles[error.code] ?? 'Carbon Black error' });
+  const { code } = error;
+  return new HttpProblem({
+    code,
+    status: code === 'CB_TIMEOUT' ? 504 : code === 'CB_RATE_LIMITED' ? 503 : 502,
+    title: upstreamTitles[code] ?? 'Carbon Black error',
+    detail: upstreamDetails[code] ?? `Carbon Black answered ${error.upstreamStatus ?? 'with an error'}.`,
+    ...(code === 'CB_RATE_LIMITED' && { retryAfterSeconds: Math.max(1, Math.ceil((error.retryAfterMs ?? 1000) / 1000)) }),
+  });
 }
 
 function fromGuard(error: UpstreamError): HttpProblem {

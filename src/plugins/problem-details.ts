@@ -2,7 +2,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import fp from 'fastify-plugin';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import type { FieldError } from '../errors.js';
-import { HttpProblem, internalError, problemFromError } from '../errors.js';
+import { HttpProblem, problemFromError } from '../errors.js';
 
 /**
  * Every error leaves as `application/problem+json` (RFC 9457). Validation
@@ -85,7 +85,7 @@ export const problemDetails = fp(
         const internal = problem.code === 'INTERNAL_ERROR';
         request.log[internal ? 'error' : 'warn']({ err: error, code: problem.code }, internal ? 'request failed' : 'upstream failure');
       }
-      return sendProblem(reply, request, problem.code === 'INTERNAL_ERROR' ? internalError() : problem);
+      return sendProblem(reply, request, problem);
     });
     app.setNotFoundHandler((request, reply) =>
       sendProblem(

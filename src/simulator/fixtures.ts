@@ -73,8 +73,8 @@ function row(fields: Partial<ProcessRow> & Pick<ProcessRow, 'process_md5' | 'pro
   };
 }
 
-/** The row printed in the seed blog post, verbatim. */
-const seedGitRow: ProcessRow = {
+/** The row printed in the seed blog post, verbatim (tests of the client read it as data). */
+export const seedGitRow: ProcessRow = {
   childproc_count: 0,
   cmdline: '/usr/bin/git rev-list --left-right master...origin/master',
   comms_ip: -1062698981,

@@ -3,6 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createCarbonBlackClient, type CarbonBlackClient, type CarbonBlackClientOptions } from '../../src/carbon-black/client.js';
 import { closedLoopbackPort, eventually, startLoopbackServer, type LoopbackServer } from './support/loopback.js';
 import { rejection, TOKEN } from './support/secrets.js';
+import { seedGitRow } from '../../src/simulator/fixtures.js';
 
 /**
  * The client against Carbon Black's wire format. nock fakes the server for
@@ -15,43 +16,8 @@ const MD5 = '82a7bf2b1f51f1988be571b8176aa545';
 const ORIGIN = 'https://cb.test';
 const PATH = '/edr/api/v1/process';
 
-/** The seed blog post's signed row, as JSON. */
-const seedRow = {
-  childproc_count: 0,
-  cmdline: '/usr/bin/git rev-list --left-right master...origin/master',
-  comms_ip: -1062698981,
-  crossproc_count: 0,
-  current_segment: 0,
-  emet_config: '',
-  emet_count: 0,
-  filemod_count: 0,
-  filtering_known_dlls: false,
-  group: 'MAC Devices Group',
-  host_type: 'workstation',
-  hostname: 'host001',
-  id: '-8377683872379532238',
-  interface_ip: 0,
-  last_update: '2017-06-23T14:26:19.601Z',
-  modload_count: 0,
-  netconn_count: 0,
-  os_type: 'osx',
-  parent_md5: '000000000000000000000000000000',
-  parent_name: 'Code Helper',
-  parent_pid: 75463,
-  parent_unique_id: '53f564bf-ce84-ce9d-0000-000000000001',
-  path: '/usr/bin/git',
-  process_md5: MD5,
-  process_name: 'git',
-  process_pid: -1,
-  processblock_count: 0,
-  regmod_count: 0,
-  segment_id: 1,
-  sensor_id: 31,
-  start: '2017-06-23T14:26:19.601Z',
-  terminated: true,
-  unique_id: '8bbc7ce7-aa4c-8c32-0000-000000000001',
-  username: 'user001',
-};
+/** The seed blog post's signed row: fixture data shared with the simulator, no code. */
+const seedRow = seedGitRow;
 
 const envelope = (results: object[], total: number) => ({
   terms: [`process_md5:${MD5}`],
