@@ -9,6 +9,9 @@ import type { Metrics } from './observability/metrics.js';
 import { createMetrics, recordUpstreamEvent } from './observability/metrics.js';
 import { accessLog } from './plugins/access-log.js';
 import { authentication } from './plugins/authentication.js';
+import { cacheSnapshots } from './plugins/cache-snapshots.js';
+import { drainConnections } from './plugins/drain-connections.js';
+import { lifecycle } from './plugins/lifecycle.js';
 import { metricsRoutes } from './plugins/metrics.js';
 import { problemDetails, sendProblem } from './plugins/problem-details.js';
 import { rateLimiting } from './plugins/rate-limit.js';
@@ -16,10 +19,8 @@ import { schemaCompilers } from './plugins/schema-compilers.js';
 import { API_HEADERS, securityHeaders } from './plugins/security-headers.js';
 import { openApi } from './plugins/swagger.js';
 import { cacheRoutes } from './routes/cache.js';
-import type { LifecycleState } from './routes/health.js';
 import { healthRoutes } from './routes/health.js';
 import { signatureRoutes } from './routes/signatures.js';
-import { loadCacheSnapshot, saveCacheSnapshot, startSnapshotTimer } from './signing/cache-snapshot.js';
 import { SignatureService } from './signing/signature-service.js';
 import type { GuardedUpstream } from './upstream/guarded-upstream.js';
 import { createGuardedUpstream } from './upstream/guarded-upstream.js';
@@ -120,30 +121,18 @@ export async function buildApp(config: Config, deps: AppDependencies): Promise<F
   app.decorate('upstream', upstream);
   app.decorate('metrics', metrics);
 
-  let lifecycle: LifecycleState = 'starting';
-  const restoreSnapshot = config.snapshot.file === undefined ? undefined : keepCacheSnapshots(app, service, config);
-  app.addHook('onReady', async () => {
-    if (!restoreSnapshot) {
-      lifecycle = 'ready';
-      return;
-    }
-    // Restoring a large snapshot takes seconds: the process listens (and is alive) meanwhile,
-    // and /readyz answers 503 "starting" until the cache is back.
-    void restoreSnapshot().then(() => {
-      if (lifecycle === 'starting') lifecycle = 'ready';
-    });
-  });
-  app.addHook('preClose', async () => {
-    lifecycle = 'stopping';
-  });
-  // While draining, answers close their connection: a keep-alive client would otherwise hold the
-  // server open until its own idle timeout, and it should reconnect to another instance anyway.
-  app.addHook('onSend', (_request, reply, payload, done) => {
-    if (lifecycle === 'stopping') reply.header('connection', 'close');
-    done(null, payload);
-  });
   app.addHook('onClose', async () => upstream.dispose());
 
+  await app.register(lifecycle);
+  await app.register(drainConnections);
+  if (config.snapshot.file !== undefined) {
+    await app.register(cacheSnapshots, {
+      cache: service.cache,
+      file: config.snapshot.file,
+      intervalSeconds: config.snapshot.intervalSeconds,
+      staleWindowMs: Math.max(config.cache.staleIfErrorSeconds, config.cache.staleWhileRevalidateSeconds) * 1000,
+    });
+  }
   // Signet reads JSON bodies only; anything else is a 415, not a string for validation to puzzle over.
   app.removeContentTypeParser('text/plain');
   await app.register(schemaCompilers);
@@ -157,34 +146,6 @@ export async function buildApp(config: Config, deps: AppDependencies): Promise<F
   await app.register(openApi);
   await app.register(signatureRoutes, { service, metrics });
   await app.register(cacheRoutes, { service });
-  await app.register(healthRoutes, { lifecycle: () => lifecycle, upstream: () => upstream });
+  await app.register(healthRoutes, { lifecycle: () => app.lifecycle.state, upstream: () => upstream });
   return app;
-}
-
-/**
- * Warm restarts: save the cache every CACHE_SNAPSHOT_INTERVAL_SECONDS and
- * once more after the last request; returns the restore, which the caller
- * runs once the app is listening.
- */
-function keepCacheSnapshots(app: FastifyInstance, service: SignatureService, config: Config): () => Promise<void> {
-  const file = config.snapshot.file!;
-  const staleWindowMs = Math.max(config.cache.staleIfErrorSeconds, config.cache.staleWhileRevalidateSeconds) * 1000;
-  const writeNow = async (): Promise<void> => {
-    const started = performance.now();
-    const entries = await saveCacheSnapshot(service.cache, file);
-    app.log.info({ file, entries, durationMs: Math.round(performance.now() - started) }, 'cache snapshot written');
-  };
-  let stopSnapshots = async (): Promise<void> => {};
-  let restored: Promise<unknown> = Promise.resolve();
-  app.addHook('onClose', async () => {
-    // A restore still running would overwrite the cache after the final save: let it finish first.
-    await restored;
-    await stopSnapshots();
-    await writeNow().catch((err: unknown) => app.log.error({ err, file }, 'cache snapshot not written at shutdown'));
-  });
-  return async () => {
-    restored = loadCacheSnapshot(service.cache, file, app.log, { staleWindowMs });
-    await restored;
-    stopSnapshots = startSnapshotTimer(config.snapshot.intervalSeconds, writeNow, app.log);
-  };
 }

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import type { LifecycleState } from '../plugins/lifecycle.js';
 import { healthSchema, readinessSchema } from './schemas.js';
 
-export type LifecycleState = 'starting' | 'ready' | 'stopping';
 
 export interface HealthSources {
   lifecycle: () => LifecycleState;

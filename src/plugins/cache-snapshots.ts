@@ -1,0 +1,45 @@
+import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+import { loadCacheSnapshot, saveCacheSnapshot, startSnapshotTimer } from '../signing/cache-snapshot.js';
+import type { VerdictCache } from '../signing/verdict-cache.js';
+
+export interface CacheSnapshotsOptions {
+  cache: VerdictCache;
+  /** CACHE_SNAPSHOT_FILE. */
+  file: string;
+  /** CACHE_SNAPSHOT_INTERVAL_SECONDS; 0 writes only at shutdown. */
+  intervalSeconds: number;
+  /** How long past its lifetime an entry is still worth restoring, in ms. */
+  staleWindowMs: number;
+}
+
+/**
+ * Warm restarts: the cache is restored from the snapshot after listening
+ * (readiness waits for it), written every interval, and written once more
+ * after the last request.
+ */
+async function cacheSnapshotsPlugin(app: FastifyInstance, options: CacheSnapshotsOptions): Promise<void> {
+  const { cache, file, intervalSeconds, staleWindowMs } = options;
+  const writeNow = async (): Promise<void> => {
+    const started = performance.now();
+    const entries = await saveCacheSnapshot(cache, file);
+    app.log.info({ file, entries, durationMs: Math.round(performance.now() - started) }, 'cache snapshot written');
+  };
+
+  let stopTimer = async (): Promise<void> => {};
+  let restored: Promise<unknown> = Promise.resolve();
+  app.lifecycle.holdReadinessFor(async () => {
+    restored = loadCacheSnapshot(cache, file, app.log, { staleWindowMs });
+    await restored;
+    stopTimer = startSnapshotTimer(intervalSeconds, writeNow, app.log);
+  });
+
+  app.addHook('onClose', async () => {
+    // A restore still running would overwrite the cache after the final save: let it finish first.
+    await restored;
+    await stopTimer();
+    await writeNow().catch((err: unknown) => app.log.error({ err, file }, 'cache snapshot not written at shutdown'));
+  });
+}
+
+export const cacheSnapshots = fp(cacheSnapshotsPlugin, { name: 'signet-cache-snapshots', dependencies: ['signet-lifecycle'] });
