@@ -59,7 +59,10 @@ if (kind === 'miss') {
     });
     try {
       const paths = (from: number, n: number) =>
-        Array.from({ length: n }, (_, k) => `/v1/signatures/${populationMd5(from + k)}?name=${encodeURIComponent(populationName(from + k))}`);
+        Array.from(
+          { length: n },
+          (_, k) => `/v1/signatures/${populationMd5(from + k)}?name=${encodeURIComponent(populationName(from + k))}`,
+        );
       const headers = { authorization: signet.lookupAuth };
       await driveEach(signet.url, paths(count, 200), headers, FULL.missConcurrency);
       fromUs = now();

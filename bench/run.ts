@@ -34,11 +34,18 @@ const log = (message: string) => console.log(message);
 log(`signet bench (${settings.mode}) on ${process.version}`);
 log('building dist/ (npm run build)...');
 const build = buildService(process.env.BENCH_SKIP_BUILD === '1');
-if (build.ran) log(build.ok ? `  built in ${build.ms} ms` : `  npm run build reported errors (dist/ was still emitted); measuring it anyway:\n${build.output}`);
+if (build.ran)
+  log(
+    build.ok
+      ? `  built in ${build.ms} ms`
+      : `  npm run build reported errors (dist/ was still emitted); measuring it anyway:\n${build.output}`,
+  );
 const targets = compileTargets();
 const ctx: BenchContext = { settings, targets, log };
 const machine = machineFacts();
-log(`machine: ${machine.cpuCount} x ${machine.cpuModel}, ${(machine.totalMemoryBytes / 2 ** 30).toFixed(1)} GiB, load ${machine.loadAverageAtStart.join(' ')}`);
+log(
+  `machine: ${machine.cpuCount} x ${machine.cpuModel}, ${(machine.totalMemoryBytes / 2 ** 30).toFixed(1)} GiB, load ${machine.loadAverageAtStart.join(' ')}`,
+);
 if (machine.loadAverageAtStart[0]! > machine.cpuCount / 2) {
   log('  warning: the machine is already busy; absolute figures will be low and noisy (the ratios suffer less, not nothing)');
 }

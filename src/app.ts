@@ -53,7 +53,12 @@ const md5TooLong = new HttpProblem({
   detail: 'path parameter "md5" must be 32 hexadecimal digits',
   errors: [{ location: 'path', field: 'md5', message: 'must be 32 hexadecimal digits' }],
 });
-const badUrl = new HttpProblem({ status: 400, code: 'INVALID_URL', title: 'Invalid URL', detail: 'The request URL is not validly percent-encoded.' });
+const badUrl = new HttpProblem({
+  status: 400,
+  code: 'INVALID_URL',
+  title: 'Invalid URL',
+  detail: 'The request URL is not validly percent-encoded.',
+});
 
 /** A batch of 1000 items with 260-character names fits well inside this. */
 const BODY_LIMIT_BYTES = 1024 * 1024;

@@ -37,9 +37,7 @@ export const environmentSchema = z.object({
   CB_DEADLINE_MS: integer(1, 600_000)
     .default(15_000)
     .describe('Overall time one lookup may spend on Carbon Black, queueing and retries included, in milliseconds.'),
-  CB_BREAKER_THRESHOLD: integer(1, 1000)
-    .default(5)
-    .describe('Consecutive failed Carbon Black requests that open the circuit breaker.'),
+  CB_BREAKER_THRESHOLD: integer(1, 1000).default(5).describe('Consecutive failed Carbon Black requests that open the circuit breaker.'),
   CB_BREAKER_COOLDOWN_MS: integer(1, 3_600_000)
     .default(10_000)
     .describe('How long the open breaker fails lookups fast before one trial request, in milliseconds.'),
@@ -54,10 +52,7 @@ export const environmentSchema = z.object({
     .describe('`true` disables TLS certificate verification towards Carbon Black (lab servers only; logs a warning at start).'),
   HOST: z.string().min(1).default('0.0.0.0').describe('Listen address.'),
   PORT: integer(0, 65_535).default(8080).describe('Listen port.'),
-  LOG_LEVEL: z
-    .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
-    .default('info')
-    .describe('pino log level.'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('pino log level.'),
   CACHE_MAX_ENTRIES: integer(1, 50_000_000).default(100_000).describe('LRU cache capacity (entries, one per md5).'),
   CACHE_TTL_SIGNED_SECONDS: integer(1, 31_536_000).default(86_400).describe('Lifetime of a cached "signed" verdict.'),
   CACHE_TTL_UNSIGNED_SECONDS: integer(1, 31_536_000).default(3600).describe('Lifetime of a cached "unsigned" verdict.'),
@@ -71,12 +66,16 @@ export const environmentSchema = z.object({
   METRICS_PUBLIC: z
     .stringbool({ error: 'must be true or false' })
     .default(true)
-    .describe('`true` serves `/metrics` without an API key (for an in-cluster Prometheus); `false` requires an API key with the admin role.'),
+    .describe(
+      '`true` serves `/metrics` without an API key (for an in-cluster Prometheus); `false` requires an API key with the admin role.',
+    ),
   CACHE_SNAPSHOT_FILE: z
     .string()
     .min(1)
     .optional()
-    .describe('File the verdict cache is saved to (periodically and at shutdown) and restored from at start, for warm restarts. Unset: no snapshots.'),
+    .describe(
+      'File the verdict cache is saved to (periodically and at shutdown) and restored from at start, for warm restarts. Unset: no snapshots.',
+    ),
   CACHE_SNAPSHOT_INTERVAL_SECONDS: integer(0, 86_400)
     .default(300)
     .describe('Seconds between cache snapshots when `CACHE_SNAPSHOT_FILE` is set; 0 saves only at shutdown.'),

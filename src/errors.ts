@@ -66,7 +66,6 @@ const upstreamDetails: Record<string, string> = {
   CB_RATE_LIMITED: 'Carbon Black asked Signet to slow down; try again later.',
 };
 
-
 /** Maps an upstream failure to what the caller is told. Unknown errors become a bare 500. */
 export function problemFromError(error: unknown): HttpProblem {
   if (error instanceof HttpProblem) return error;

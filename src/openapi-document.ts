@@ -40,7 +40,8 @@ const retryAfterHeader = {
 };
 
 const xCacheHeader = {
-  description: '`HIT` (fresh cached verdict), `MISS` (Carbon Black was asked, alone or sharing a search) or `STALE` (expired verdict served).',
+  description:
+    '`HIT` (fresh cached verdict), `MISS` (Carbon Black was asked, alone or sharing a search) or `STALE` (expired verdict served).',
   schema: { type: 'string', enum: ['HIT', 'MISS', 'STALE'] },
 };
 

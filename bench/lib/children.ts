@@ -164,7 +164,8 @@ export async function waitFor200(
     const status = await getStatus(url, headers);
     if (status === 200) return performance.now();
     if (exited) throw new Error(`${child.name} exited before ${url} answered 200:\n${child.stderrTail()}`);
-    if (performance.now() > deadline) throw new Error(`${child.name}: ${url} did not answer 200 within ${timeoutMs} ms:\n${child.stderrTail()}`);
+    if (performance.now() > deadline)
+      throw new Error(`${child.name}: ${url} did not answer 200 within ${timeoutMs} ms:\n${child.stderrTail()}`);
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
 }

@@ -146,9 +146,7 @@ export function summariseProfile(file: string, options: SummaryOptions = {}): Pr
     .sort((a, b) => b[1] - a[1])
     .slice(0, top * 2)
     .map(([key]) => describe(key));
-  const byOwner = [...owners.entries()]
-    .sort((a, b) => b[1] - a[1])
-    .map(([owner, us]) => ({ owner, selfMs: ms(us), selfPct: pct(us) }));
+  const byOwner = [...owners.entries()].sort((a, b) => b[1] - a[1]).map(([owner, us]) => ({ owner, selfMs: ms(us), selfPct: pct(us) }));
   return { busyMs: ms(busyUs), idleMs: ms(idleUs), byFunction, byTotal, byOwner };
 }
 

@@ -64,7 +64,12 @@ function summarise(results: One[], elapsedMs: number): DriveResult {
 }
 
 /** Every path once, `concurrency` at a time (a closed loop: each connection asks the next path as soon as it has an answer). */
-export async function driveEach(origin: string, paths: readonly string[], headers: Record<string, string>, concurrency: number): Promise<DriveResult> {
+export async function driveEach(
+  origin: string,
+  paths: readonly string[],
+  headers: Record<string, string>,
+  concurrency: number,
+): Promise<DriveResult> {
   const pool = new Pool(origin, { connections: concurrency, pipelining: 1 });
   try {
     const results: One[] = new Array(paths.length);

@@ -21,7 +21,12 @@ export function batchRequests(stack: CachedStack, size: number): autocannon.Requ
   const requests: autocannon.Request[] = [];
   // Different slices of the cached md5s, so that consecutive batches are not byte-identical.
   for (let start = 0; start + size <= stack.items.length; start += size) {
-    requests.push({ method: 'POST', path: '/v1/signatures/batch', headers, body: JSON.stringify({ items: stack.items.slice(start, start + size) }) });
+    requests.push({
+      method: 'POST',
+      path: '/v1/signatures/batch',
+      headers,
+      body: JSON.stringify({ items: stack.items.slice(start, start + size) }),
+    });
   }
   if (requests.length === 0) throw new Error(`batch of ${size} needs at least ${size} cached md5s`);
   return requests;
@@ -47,7 +52,14 @@ export async function runCachedBatch(ctx: BenchContext, stack: CachedStack): Pro
     ...s.batchSizes.map((size) => ({ key: `batch-${size}`, size, requests: batchRequests(stack, size), connections: s.batchConnections })),
   ];
   const load = (kind: (typeof kinds)[number], durationSec: number) =>
-    runLoad({ url: signet.url, serverPid: signet.child.process.pid, requests: kind.requests, connections: kind.connections, durationSec, timeoutSec: 30 });
+    runLoad({
+      url: signet.url,
+      serverPid: signet.child.process.pid,
+      requests: kind.requests,
+      connections: kind.connections,
+      durationSec,
+      timeoutSec: 30,
+    });
 
   for (const kind of kinds) assertClean(`warm-up ${kind.key}`, await load(kind, s.warmupSeconds));
 

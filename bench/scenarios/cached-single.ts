@@ -37,7 +37,8 @@ export async function runCachedSingle(ctx: BenchContext, stack: CachedStack): Pr
   const sample = await getText(`${signet.url}/v1/signatures/${first.md5}?name=${encodeURIComponent(first.name)}`, {
     authorization: signet.lookupAuth,
   });
-  if (sample.status !== 200 || !sample.text.includes('"hit"')) throw new Error(`a cached lookup answered ${sample.status}: ${sample.text.slice(0, 200)}`);
+  if (sample.status !== 200 || !sample.text.includes('"hit"'))
+    throw new Error(`a cached lookup answered ${sample.status}: ${sample.text.slice(0, 200)}`);
 
   const bare = await startBare(target(ctx, 'bare-fastify'), sample.text);
   try {
@@ -48,7 +49,14 @@ export async function runCachedSingle(ctx: BenchContext, stack: CachedStack): Pr
       { key: 'bare', url: bare.url, pid: bare.child.process.pid },
     ] as const;
     const load = (t: (typeof targets)[number], extra: { overallRate?: number; recordLatency?: boolean; durationSec?: number } = {}) =>
-      runLoad({ url: t.url, serverPid: t.pid, requests, connections: s.singleConnections, durationSec: extra.durationSec ?? s.roundSeconds, ...extra });
+      runLoad({
+        url: t.url,
+        serverPid: t.pid,
+        requests,
+        connections: s.singleConnections,
+        durationSec: extra.durationSec ?? s.roundSeconds,
+        ...extra,
+      });
 
     for (const t of targets) assertClean(`warm-up ${t.key}`, await load(t, { durationSec: s.warmupSeconds }));
 
@@ -60,11 +68,16 @@ export async function runCachedSingle(ctx: BenchContext, stack: CachedStack): Pr
         const result = await load(t);
         assertClean(`${t.key} round ${round + 1}`, result);
         max[t.key].push(result);
-        ctx.log(`  round ${round + 1}/${s.rounds} ${t.key.padEnd(6)} ${Math.round(result.rps)} req/s, server CPU ${result.serverCpuUsPerRequest?.toFixed(0)} us/request`);
+        ctx.log(
+          `  round ${round + 1}/${s.rounds} ${t.key.padEnd(6)} ${Math.round(result.rps)} req/s, server CPU ${result.serverCpuUsPerRequest?.toFixed(0)} us/request`,
+        );
       }
     }
     const rps = { signet: median(max.signet.map((r) => r.rps)), bare: median(max.bare.map((r) => r.rps)) };
-    const cpuRounds = { signet: max.signet.map((r) => r.serverCpuUsPerRequest ?? Number.NaN), bare: max.bare.map((r) => r.serverCpuUsPerRequest ?? Number.NaN) };
+    const cpuRounds = {
+      signet: max.signet.map((r) => r.serverCpuUsPerRequest ?? Number.NaN),
+      bare: max.bare.map((r) => r.serverCpuUsPerRequest ?? Number.NaN),
+    };
     const cpu = { signet: median(cpuRounds.signet), bare: median(cpuRounds.bare) };
 
     const half: Record<'signet' | 'bare', LoadResult[]> = { signet: [], bare: [] };

@@ -39,7 +39,8 @@ export async function runCoalescing(ctx: BenchContext): Promise<ScenarioResult> 
       await simulator.resetStats();
       const burst = await driveBurst(signet.url, pathOf(2 * round + 1), headers, s.coalesceRequests, '/healthz');
       const upstreamRequests = (await simulator.stats()).processSearches;
-      if ((burst.statuses['200'] ?? 0) !== s.coalesceRequests) throw new Error(`coalescing round ${round + 1}: statuses ${JSON.stringify(burst.statuses)}`);
+      if ((burst.statuses['200'] ?? 0) !== s.coalesceRequests)
+        throw new Error(`coalescing round ${round + 1}: statuses ${JSON.stringify(burst.statuses)}`);
       bursts.push({ ...burst, upstreamRequests });
       ctx.log(
         `  round ${round + 1}/${s.coalesceRounds} ${s.coalesceRequests} lookups in ${burst.elapsedMs.toFixed(1)} ms, ${upstreamRequests} upstream, ${JSON.stringify(burst.cacheStatuses)}; one miss alone ${single.elapsedMs.toFixed(1)} ms`,

@@ -79,7 +79,11 @@ export async function runMissPath(ctx: BenchContext): Promise<ScenarioResult> {
       });
       const direct = await driveEach(simulator.url, directPaths, { 'x-auth-token': simulator.token }, s.cbMaxConcurrency);
       const directStats = await simulator.stats();
-      directRounds.push({ ...direct, searchesPerSecond: (direct.statuses['200'] ?? 0) / (direct.elapsedMs / 1000), peakInFlight: directStats.peakInFlight });
+      directRounds.push({
+        ...direct,
+        searchesPerSecond: (direct.statuses['200'] ?? 0) / (direct.elapsedMs / 1000),
+        peakInFlight: directStats.peakInFlight,
+      });
 
       await simulator.resetStats();
       const paths = indexes.map((i) => `/v1/signatures/${populationMd5(i)}?name=${encodeURIComponent(populationName(i))}`);

@@ -39,7 +39,12 @@ async function writeBenchSnapshot(module: SnapshotModule, entries: number): Prom
   for (let i = 0; i < entries; i++) {
     const signed = populationIsSigned(i);
     // Ages spread over the last hour, all still fresh.
-    list[i] = { md5: populationMd5(i), storedAt: now - (i % 3600) * 1000, ttlMs: signed ? 86_400_000 : 3_600_000 * 2, verdict: signed ? true : populationName(i) };
+    list[i] = {
+      md5: populationMd5(i),
+      storedAt: now - (i % 3600) * 1000,
+      ttlMs: signed ? 86_400_000 : 3_600_000 * 2,
+      verdict: signed ? true : populationName(i),
+    };
   }
   const file = join(scratchDir(), 'cache-snapshot.txt');
   await module.writeSnapshot(file, list);
@@ -127,7 +132,9 @@ export async function runStartup(ctx: BenchContext): Promise<ScenarioResult> {
         baselineRounds: runs.bare,
         note: `restoring costs ${(withSnapshot - empty).toFixed(0)} ms over an empty start`,
       });
-      notes.push(`Snapshot: ${(snapshot.bytes / 2 ** 20).toFixed(1)} MiB; the cache held ${restored.join(', ')} entries at the first /readyz 200; restoring adds ${(withSnapshot - empty).toFixed(0)} ms to an empty start.`);
+      notes.push(
+        `Snapshot: ${(snapshot.bytes / 2 ** 20).toFixed(1)} MiB; the cache held ${restored.join(', ')} entries at the first /readyz 200; restoring adds ${(withSnapshot - empty).toFixed(0)} ms to an empty start.`,
+      );
     } else {
       figures.push({ scenario: '6 start-up', figure: label, unit: 'ms', value: Number.NaN, note: 'n/a' });
       if (snapshot) {
@@ -136,7 +143,9 @@ export async function runStartup(ctx: BenchContext): Promise<ScenarioResult> {
         );
       }
     }
-    notes.push(`CACHE_MAX_ENTRIES=${common.CACHE_MAX_ENTRIES} for every Signet start; /readyz polled every ${s.startupPollMs} ms on a new connection; ${s.startupRounds} rounds.`);
+    notes.push(
+      `CACHE_MAX_ENTRIES=${common.CACHE_MAX_ENTRIES} for every Signet start; /readyz polled every ${s.startupPollMs} ms on a new connection; ${s.startupRounds} rounds.`,
+    );
     return {
       id: 'startup',
       title: '6 start-up',

@@ -16,7 +16,9 @@ export const authEnvironmentShape = {
     .string()
     .min(1)
     .optional()
-    .describe('Path of a file of API keys, one `name:key[:role]` a line (a mounted Kubernetes secret); blank lines and `#` comments are allowed.'),
+    .describe(
+      'Path of a file of API keys, one `name:key[:role]` a line (a mounted Kubernetes secret); blank lines and `#` comments are allowed.',
+    ),
   AUTH_DISABLED: z
     .stringbool({ error: 'must be true or false' })
     .default(false)

@@ -47,9 +47,6 @@ export class CarbonBlackError extends Error {
 
   /** Worth another attempt: connection failures and 429/502/503/504. Never 400, 401 or 403. */
   get transient(): boolean {
-    return (
-      transientCodes.has(this.code) ||
-      (this.upstreamStatus !== undefined && transientStatuses.has(this.upstreamStatus))
-    );
+    return transientCodes.has(this.code) || (this.upstreamStatus !== undefined && transientStatuses.has(this.upstreamStatus));
   }
 }

@@ -121,11 +121,7 @@ export class Metrics {
       'Verdicts in the cache, fresh or expired (expired ones are the stale-if-error reserve).',
       () => this.sources.cacheSize?.() ?? 0,
     );
-    gauge(
-      'signet_cache_capacity',
-      'Most verdicts the cache holds (CACHE_MAX_ENTRIES).',
-      () => this.sources.cacheCapacity?.() ?? 0,
-    );
+    gauge('signet_cache_capacity', 'Most verdicts the cache holds (CACHE_MAX_ENTRIES).', () => this.sources.cacheCapacity?.() ?? 0);
     this.evictions = new Counter({
       name: 'signet_cache_evictions_total',
       help: 'Verdicts pushed out of the full cache to make room (least recently used first).',

@@ -64,8 +64,18 @@ const unknownKey = new HttpProblem({
   detail: 'The API key is not valid.',
 });
 const forbidden: Record<Role, HttpProblem> = {
-  lookup: new HttpProblem({ status: 403, code: 'FORBIDDEN', title: 'Forbidden', detail: 'This endpoint needs an API key with the "lookup" role.' }),
-  admin: new HttpProblem({ status: 403, code: 'FORBIDDEN', title: 'Forbidden', detail: 'This endpoint needs an API key with the "admin" role.' }),
+  lookup: new HttpProblem({
+    status: 403,
+    code: 'FORBIDDEN',
+    title: 'Forbidden',
+    detail: 'This endpoint needs an API key with the "lookup" role.',
+  }),
+  admin: new HttpProblem({
+    status: 403,
+    code: 'FORBIDDEN',
+    title: 'Forbidden',
+    detail: 'This endpoint needs an API key with the "admin" role.',
+  }),
 };
 
 function authResponses(role: Role) {

@@ -17,7 +17,12 @@ function validationProblem(error: FastifyError & { validation: unknown[] }): Htt
   const context = (error.validationContext ?? 'body') as keyof typeof locations;
   const location = locations[context] ?? 'body';
   const errors: FieldError[] = error.validation.flatMap((issue) => {
-    const { keyword, instancePath, message, params } = issue as { keyword?: string; instancePath: string; message?: string; params?: { keys?: string[] } };
+    const { keyword, instancePath, message, params } = issue as {
+      keyword?: string;
+      instancePath: string;
+      message?: string;
+      params?: { keys?: string[] };
+    };
     const path = instancePath.replace(/^\//, '');
     // Zod reports unknown fields once for their parent; callers need each one named.
     if (keyword === 'unrecognized_keys' && params?.keys) {
@@ -38,9 +43,19 @@ function frameworkProblem(error: FastifyError): HttpProblem | undefined {
   if (status === undefined || status < 400 || status >= 500) return undefined;
   switch (error.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return new HttpProblem({ status: 413, code: 'BODY_TOO_LARGE', title: 'Request body too large', detail: 'The request body is larger than Signet accepts.' });
+      return new HttpProblem({
+        status: 413,
+        code: 'BODY_TOO_LARGE',
+        title: 'Request body too large',
+        detail: 'The request body is larger than Signet accepts.',
+      });
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return new HttpProblem({ status: 415, code: 'UNSUPPORTED_MEDIA_TYPE', title: 'Unsupported media type', detail: 'Send the request body as application/json.' });
+      return new HttpProblem({
+        status: 415,
+        code: 'UNSUPPORTED_MEDIA_TYPE',
+        title: 'Unsupported media type',
+        detail: 'Send the request body as application/json.',
+      });
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
       return new HttpProblem({ status: 400, code: 'INVALID_JSON', title: 'Invalid JSON', detail: 'The request body is not valid JSON.' });
@@ -91,7 +106,12 @@ export const problemDetails = fp(
       sendProblem(
         reply,
         request,
-        new HttpProblem({ status: 404, code: 'NOT_FOUND', title: 'Not found', detail: `No route serves ${request.method} ${request.url.split('?', 1)[0]}.` }),
+        new HttpProblem({
+          status: 404,
+          code: 'NOT_FOUND',
+          title: 'Not found',
+          detail: `No route serves ${request.method} ${request.url.split('?', 1)[0]}.`,
+        }),
       ),
     );
   },

@@ -34,7 +34,8 @@ function keyOf(request: FastifyRequest): string {
 export const rateLimiting = fp(
   async (app: FastifyInstance, options: RateLimitOptions) => {
     const { perMinute } = options;
-    if (!Number.isInteger(perMinute) || perMinute < 1) throw new Error(`rate limit: perMinute must be a positive integer, got ${perMinute}`);
+    if (!Number.isInteger(perMinute) || perMinute < 1)
+      throw new Error(`rate limit: perMinute must be a positive integer, got ${perMinute}`);
 
     // Runs before @fastify/rate-limit's own onRoute hook (added below), so public routes are left out.
     app.addHook('onRoute', (route: RouteOptions) => {

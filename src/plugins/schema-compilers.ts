@@ -30,9 +30,10 @@ function withoutFormats(node: unknown): unknown {
   for (const [key, value] of Object.entries(node)) {
     if (key === 'format') continue;
     // In these the keys are field names, not keywords: a field called "format" stays.
-    out[key] = SCHEMA_MAPS.has(key) && value && typeof value === 'object'
-      ? Object.fromEntries(Object.entries(value).map(([name, schema]) => [name, withoutFormats(schema)]))
-      : withoutFormats(value);
+    out[key] =
+      SCHEMA_MAPS.has(key) && value && typeof value === 'object'
+        ? Object.fromEntries(Object.entries(value).map(([name, schema]) => [name, withoutFormats(schema)]))
+        : withoutFormats(value);
   }
   return out;
 }

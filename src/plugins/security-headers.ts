@@ -49,7 +49,11 @@ const common = {
 };
 
 /** The headers of every API answer, also for answers that bypass the hooks (see app.ts's frameworkErrors). */
-export const API_HEADERS: Readonly<Record<string, string>> = Object.freeze({ ...common, 'content-security-policy': API_CSP, 'cache-control': 'no-store' });
+export const API_HEADERS: Readonly<Record<string, string>> = Object.freeze({
+  ...common,
+  'content-security-policy': API_CSP,
+  'cache-control': 'no-store',
+});
 
 export const securityHeaders = fp(
   async (app: FastifyInstance, options: SecurityHeadersOptions) => {

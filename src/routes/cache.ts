@@ -27,7 +27,8 @@ export const cacheRoutes: FastifyPluginAsyncZod<{ service: SignatureService }> =
         operationId: 'forgetSignature',
         tags: ['cache'],
         summary: 'Forget one md5',
-        description: 'Drops the cached verdict for this md5 (fresh or expired), so that the next lookup asks Carbon Black. Answers 204 whether or not it was cached.',
+        description:
+          'Drops the cached verdict for this md5 (fresh or expired), so that the next lookup asks Carbon Black. Answers 204 whether or not it was cached.',
         params: signatureParamsSchema,
         response: { 204: z.null().describe('Forgotten.'), 400: problemSchema.describe('The md5 is invalid.') },
       },

@@ -2,7 +2,6 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { LifecycleState } from '../plugins/lifecycle.js';
 import { healthSchema, readinessSchema } from './schemas.js';
 
-
 export interface HealthSources {
   lifecycle: () => LifecycleState;
   upstream: () => { breakerState: 'closed' | 'open' | 'half-open'; inFlight: number; queued: number };
@@ -30,7 +29,7 @@ export const healthRoutes: FastifyPluginAsyncZod<HealthSources> = async (app, { 
         tags: ['health'],
         summary: 'Readiness: this instance takes lookups',
         description:
-          'Ready (200) once started and until shutdown begins (then 503). Stays ready while Carbon Black is down, because the cache still serves; the body tells Carbon Black\'s state.',
+          "Ready (200) once started and until shutdown begins (then 503). Stays ready while Carbon Black is down, because the cache still serves; the body tells Carbon Black's state.",
         response: { 200: readinessSchema, 503: readinessSchema.describe('Starting or stopping.') },
       },
     },

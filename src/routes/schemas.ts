@@ -24,7 +24,7 @@ const MD5 = /^[0-9A-Fa-f]{32}$/;
 export const md5Schema = stringInput('a string of 32 hexadecimal digits')
   .refine((value) => MD5.test(value), 'must be 32 hexadecimal digits')
   .meta({
-    description: "MD5 of the process binary, 32 hexadecimal digits (any case; answers use lower case).",
+    description: 'MD5 of the process binary, 32 hexadecimal digits (any case; answers use lower case).',
     example: '82a7bf2b1f51f1988be571b8176aa545',
   });
 
@@ -53,8 +53,7 @@ export const cacheStatusSchema = z.enum(['hit', 'miss', 'stale', 'coalesced']).m
   example: 'hit',
 });
 
-const isoTime = (description: string) =>
-  z.string().meta({ description, format: 'date-time', example: '2026-11-27T23:09:41.000Z' });
+const isoTime = (description: string) => z.string().meta({ description, format: 'date-time', example: '2026-11-27T23:09:41.000Z' });
 
 export const cacheInfoSchema = z
   .object({
@@ -96,7 +95,9 @@ export const problemSchema = z
     title: z.string().meta({ description: 'Short summary of the kind of problem.', example: 'Invalid request' }),
     status: z.number().int().meta({ description: 'The HTTP status code.', example: 400 }),
     detail: z.string().meta({ description: 'What went wrong this time.', example: 'query parameter "name" must not be empty' }),
-    instance: z.string().meta({ description: 'The request path this problem is about.', example: '/v1/signatures/82a7bf2b1f51f1988be571b8176aa545' }),
+    instance: z
+      .string()
+      .meta({ description: 'The request path this problem is about.', example: '/v1/signatures/82a7bf2b1f51f1988be571b8176aa545' }),
     code: z.string().optional().meta({ description: 'Stable machine-readable code.', example: 'INVALID_REQUEST' }),
     errors: z.array(fieldErrorSchema).optional().meta({ description: 'Every invalid field, for 400s.' }),
   })

@@ -3,8 +3,7 @@ import type { z } from 'zod';
 import { problemFromError } from '../errors.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { Lookup, SignatureService } from '../signing/signature-service.js';
-import type {
-  batchResultSchema} from './schemas.js';
+import type { batchResultSchema } from './schemas.js';
 import {
   batchRequestSchema,
   batchResponseSchema,
@@ -21,12 +20,19 @@ function wantsFresh(cacheControl: string | undefined): boolean {
 }
 
 const upstreamErrors = {
-  502: problemSchema.describe('Carbon Black failed (error status, unreadable answer, unreachable, rejected token or untrusted certificate).'),
-  503: problemSchema.describe('Carbon Black is unavailable (circuit open), rate limiting, or too many lookups are waiting; see Retry-After.'),
+  502: problemSchema.describe(
+    'Carbon Black failed (error status, unreadable answer, unreachable, rejected token or untrusted certificate).',
+  ),
+  503: problemSchema.describe(
+    'Carbon Black is unavailable (circuit open), rate limiting, or too many lookups are waiting; see Retry-After.',
+  ),
   504: problemSchema.describe('Carbon Black did not answer within the deadline.'),
 };
 
-export const signatureRoutes: FastifyPluginAsyncZod<{ service: SignatureService; metrics: Metrics }> = async (app, { service, metrics }) => {
+export const signatureRoutes: FastifyPluginAsyncZod<{ service: SignatureService; metrics: Metrics }> = async (
+  app,
+  { service, metrics },
+) => {
   const now = service.cache.now;
 
   app.get(
@@ -119,7 +125,11 @@ export const signatureRoutes: FastifyPluginAsyncZod<{ service: SignatureService;
               metrics.lookup('error');
               const problem = problemFromError(error);
               if (problem.status >= 500) request.log.warn({ err: error, md5, code: problem.code }, 'batch item failed');
-              results[i] = { md5, name: item.name, error: { status: problem.status, title: problem.title, detail: problem.detail, code: problem.code } };
+              results[i] = {
+                md5,
+                name: item.name,
+                error: { status: problem.status, title: problem.title, detail: problem.detail, code: problem.code },
+              };
             },
           ),
         );

@@ -167,7 +167,13 @@ function parseDecimal(buffer: Buffer, start: number, end: number, min: number): 
 /** The verdict field in [start, end): `1`, or `0:` and a JSON string. */
 function parseVerdict(buffer: Buffer, start: number, end: number): CachedVerdict {
   if (end - start === 1 && buffer[start] === DIGIT_1) return true;
-  if (end - start < 4 || buffer[start] !== DIGIT_0 || buffer[start + 1] !== COLON || buffer[start + 2] !== QUOTE || buffer[end - 1] !== QUOTE) {
+  if (
+    end - start < 4 ||
+    buffer[start] !== DIGIT_0 ||
+    buffer[start + 1] !== COLON ||
+    buffer[start + 2] !== QUOTE ||
+    buffer[end - 1] !== QUOTE
+  ) {
     throw new CorruptSnapshotError('bad verdict');
   }
   // Most names need no escape and are ASCII: decode them directly, without JSON.parse.
@@ -268,7 +274,12 @@ async function syncDirectory(directory: string): Promise<void> {
  * crash loop). Entries past their lifetime plus `staleWindowMs` at `now` are
  * skipped; the others keep their original `storedAt`, hence their age.
  */
-export async function readSnapshot(file: string, now: number, log: SnapshotLog, options: ReadSnapshotOptions = {}): Promise<SnapshotEntry[]> {
+export async function readSnapshot(
+  file: string,
+  now: number,
+  log: SnapshotLog,
+  options: ReadSnapshotOptions = {},
+): Promise<SnapshotEntry[]> {
   const staleWindowMs = options.staleWindowMs ?? 0;
   let handle: FileHandle;
   try {

@@ -129,7 +129,13 @@ export class SignatureService {
         const verdict = await this.cache.fetch(md5, name, status, { forceRefresh: true });
         if (verdict !== undefined && this.applies(verdict, name)) {
           this.misses++;
-          return this.toLookup(md5, name, verdict, status.fetch === 'inflight' ? 'coalesced' : 'miss', this.storedAtAfterLoad(md5, verdict));
+          return this.toLookup(
+            md5,
+            name,
+            verdict,
+            status.fetch === 'inflight' ? 'coalesced' : 'miss',
+            this.storedAtAfterLoad(md5, verdict),
+          );
         }
         // The shared load answered for another name of an unsigned binary: go round and ask for ours.
       }

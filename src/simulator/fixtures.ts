@@ -158,7 +158,14 @@ export const fixtureBinaries: readonly FixtureBinary[] = [
     md5: MD5.nc,
     signing: { result: 'Unsigned' },
     processes: [
-      row({ ...mac, process_md5: MD5.nc, process_name: 'nc', path: '/usr/local/bin/nc', cmdline: 'nc -l 4444', last_update: '2017-06-23T02:01:13.004Z' }),
+      row({
+        ...mac,
+        process_md5: MD5.nc,
+        process_name: 'nc',
+        path: '/usr/local/bin/nc',
+        cmdline: 'nc -l 4444',
+        last_update: '2017-06-23T02:01:13.004Z',
+      }),
     ],
   },
   {
@@ -254,7 +261,12 @@ export const fixtureBinaries: readonly FixtureBinary[] = [
       signTime: '2014-02-11T12:00:00Z',
     },
     processes: [
-      row({ process_md5: MD5.legacyVpn, process_name: 'legacy-vpn', path: 'c:\\program files\\legacy vpn\\legacy-vpn', last_update: '2020-02-01T09:00:00.000Z' }),
+      row({
+        process_md5: MD5.legacyVpn,
+        process_name: 'legacy-vpn',
+        path: 'c:\\program files\\legacy vpn\\legacy-vpn',
+        last_update: '2020-02-01T09:00:00.000Z',
+      }),
     ],
   },
   {
@@ -302,7 +314,9 @@ export const fixtureBinaries: readonly FixtureBinary[] = [
       subject: 'Quoting Torture Test Inc.',
       signTime: '2021-01-01T00:00:00Z',
     },
-    processes: [row({ process_md5: MD5.tricky, process_name: TRICKY_NAME, path: 'c:\\bin\\tricky.exe', last_update: '2021-02-02T02:02:02.000Z' })],
+    processes: [
+      row({ process_md5: MD5.tricky, process_name: TRICKY_NAME, path: 'c:\\bin\\tricky.exe', last_update: '2021-02-02T02:02:02.000Z' }),
+    ],
   },
 ];
 
@@ -322,7 +336,7 @@ export const samples = {
     signed: false,
     digsigResult: 'Unsigned',
     joinFindsRow: false,
-    description: 'netcat, unsigned (the md5 of the seed post\'s unsigned example): the join returns results: [].',
+    description: "netcat, unsigned (the md5 of the seed post's unsigned example): the join returns results: [].",
   },
   nameDiffers: {
     md5: MD5.chrome,

@@ -42,7 +42,8 @@ const lines = [
   `  faults: ${JSON.stringify(app.simulator.faults)}`,
   '  sample binaries (md5  name  -> digsig_result, found by the seed name join?):',
   ...Object.entries(samples).map(
-    ([key, s]) => `    ${s.md5}  ${JSON.stringify(s.name)}  -> ${s.digsigResult}, join ${s.joinFindsRow ? 'finds a row' : 'finds nothing'}  [${key}]`,
+    ([key, s]) =>
+      `    ${s.md5}  ${JSON.stringify(s.name)}  -> ${s.digsigResult}, join ${s.joinFindsRow ? 'finds a row' : 'finds nothing'}  [${key}]`,
   ),
   `  try: curl -H 'X-Auth-Token: ${settings.token}' '${address}/api/v1/process?q=process_md5:${samples.signed.md5}%20digsig_prog_name:git&rows=1'`,
   `  admin: GET|PUT|DELETE ${address}/__simulator/faults, GET ${address}/__simulator/stats, POST ${address}/__simulator/stats/reset`,

@@ -70,8 +70,7 @@ export class QuerySyntaxError extends Error {
 }
 
 type Token =
-  | { kind: 'lparen' | 'rparen' | 'minus' | 'and' | 'or' | 'not' | 'eof'; pos: number }
-  | { kind: 'term'; pos: number; term: TermNode };
+  { kind: 'lparen' | 'rparen' | 'minus' | 'and' | 'or' | 'not' | 'eof'; pos: number } | { kind: 'term'; pos: number; term: TermNode };
 
 const WHITESPACE = /\s/u;
 // Characters a backslash makes literal in a bare value; other backslashes stay as typed.

@@ -5,14 +5,7 @@
  */
 
 export type DigsigResult =
-  | 'Signed'
-  | 'Unsigned'
-  | 'Expired'
-  | 'Bad Signature'
-  | 'Invalid Signature'
-  | 'Invalid Chain'
-  | 'Untrusted Root'
-  | 'Explicit Distrust';
+  'Signed' | 'Unsigned' | 'Expired' | 'Bad Signature' | 'Invalid Signature' | 'Invalid Chain' | 'Untrusted Root' | 'Explicit Distrust';
 
 /** Signing facts of one binary. An unsigned binary has result `Unsigned` and nothing else. */
 export interface BinarySigning {

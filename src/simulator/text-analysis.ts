@@ -16,7 +16,10 @@ const SEPARATORS = /[^\p{L}\p{N}]+/u;
 const QUERY_SEPARATORS = /[^\p{L}\p{N}*]+/u;
 
 export function textTokens(text: string): string[] {
-  return text.toLowerCase().split(SEPARATORS).filter((t) => t !== '');
+  return text
+    .toLowerCase()
+    .split(SEPARATORS)
+    .filter((t) => t !== '');
 }
 
 /** Tokens of a bare query value, where `*` is a wildcard inside a token. */

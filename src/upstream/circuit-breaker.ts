@@ -1,11 +1,4 @@
-import {
-  CircuitState,
-  ConsecutiveBreaker,
-  circuitBreaker,
-  handleWhen,
-  type CircuitBreakerPolicy,
-  type IDisposable,
-} from 'cockatiel';
+import { CircuitState, ConsecutiveBreaker, circuitBreaker, handleWhen, type CircuitBreakerPolicy, type IDisposable } from 'cockatiel';
 import { countsAsBreakerFailure, isQueryRejected } from './failure-classification.js';
 
 export type BreakerState = 'closed' | 'open' | 'half-open';

@@ -329,9 +329,10 @@ class Guard implements GuardedUpstream {
       }
       // instanceof, not cockatiel's isTaskCancelledError: in 3.2.1 that helper
       // tests for 'isBulkheadRejectedError' and never matches a timeout.
-      const failure = error instanceof TaskCancelledError
-        ? new CarbonBlackError('CB_TIMEOUT', `Carbon Black request exceeded ${this.#attemptTimeoutMs} ms`, { cause: error })
-        : error;
+      const failure =
+        error instanceof TaskCancelledError
+          ? new CarbonBlackError('CB_TIMEOUT', `Carbon Black request exceeded ${this.#attemptTimeoutMs} ms`, { cause: error })
+          : error;
       lookup.lastError = failure;
       const code = failure instanceof CarbonBlackError ? failure.code : 'UNKNOWN';
       report(code === 'CB_TIMEOUT' ? 'timeout' : 'failure', code);

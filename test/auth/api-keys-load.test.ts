@@ -46,7 +46,9 @@ describe('loading API keys', () => {
   });
 
   it('names an unreadable file by path and error code only', () => {
-    expect(errorOf({ API_KEYS_FILE: '/nonexistent/signet-keys' })).toBe('API_KEYS_FILE is invalid: cannot read /nonexistent/signet-keys (ENOENT)');
+    expect(errorOf({ API_KEYS_FILE: '/nonexistent/signet-keys' })).toBe(
+      'API_KEYS_FILE is invalid: cannot read /nonexistent/signet-keys (ENOENT)',
+    );
   });
 
   it('rejects a file or a variable that holds no key', () => {

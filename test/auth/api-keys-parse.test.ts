@@ -20,7 +20,16 @@ function errorOf(text: string, source: ApiKeySource = 'API_KEYS_FILE'): string {
 describe('parsing API keys', () => {
   it('reads name:key[:role] lines, skipping blank lines and comments, with lookup as the default role', () => {
     const keys = parseApiKeys(
-      ['# Signet callers', '', 'soar:soar-key-0123456789abcdef', '   ', '  # indented comment', 'ops.team_1:ops-key-0123456789abcdef:admin', 'edr-sync:sync-key-#0123456789:lookup\r', ''].join('\n'),
+      [
+        '# Signet callers',
+        '',
+        'soar:soar-key-0123456789abcdef',
+        '   ',
+        '  # indented comment',
+        'ops.team_1:ops-key-0123456789abcdef:admin',
+        'edr-sync:sync-key-#0123456789:lookup\r',
+        '',
+      ].join('\n'),
       'API_KEYS_FILE',
     );
     expect(keys.map(({ name, role }) => ({ name, role }))).toEqual([
@@ -76,7 +85,13 @@ describe('parsing API keys', () => {
       { what: 'a key with a control character', text: `svc:${secret}\u0007`, line: 1, message: /printable ASCII/, echoesName: 'svc' },
       { what: 'an unknown role', text: `svc:${secret}:root`, line: 1, message: /the role must be lookup or admin/, echoesName: 'svc' },
       { what: 'an empty role', text: `svc:${secret}:`, line: 1, message: /the role must be lookup or admin/, echoesName: 'svc' },
-      { what: 'a role in upper case', text: `svc:${secret}:ADMIN`, line: 1, message: /the role must be lookup or admin/, echoesName: 'svc' },
+      {
+        what: 'a role in upper case',
+        text: `svc:${secret}:ADMIN`,
+        line: 1,
+        message: /the role must be lookup or admin/,
+        echoesName: 'svc',
+      },
       {
         what: 'a duplicate name',
         text: `svc:${secret}\n\nsvc:another-key-0123456789`,

@@ -37,7 +37,9 @@ const nearKeyArb = fc.tuple(keyArb, fc.nat(), fc.string({ maxLength: 3 })).chain
 const headerArb = fc.oneof(
   fc.string({ maxLength: 80 }),
   fc.string({ maxLength: 80, unit: 'binary' }),
-  fc.tuple(schemeArb, spacesArb, fc.oneof(nearKeyArb, fc.string({ maxLength: 40 }))).map(([scheme, spaces, key]) => `${scheme}${spaces}${key}`),
+  fc
+    .tuple(schemeArb, spacesArb, fc.oneof(nearKeyArb, fc.string({ maxLength: 40 })))
+    .map(([scheme, spaces, key]) => `${scheme}${spaces}${key}`),
 );
 
 describe('any Authorization header', () => {
@@ -61,9 +63,9 @@ describe('any Authorization header', () => {
     afterAll(() => app.close());
 
     /** What a client can put in a header: visible Latin-1, spaces and tabs (no CR, LF or NUL). */
-    const wireChar = fc.oneof(fc.integer({ min: 0x20, max: 0x7e }), fc.integer({ min: 0xa0, max: 0xff }), fc.constant(0x09)).map((code) =>
-      String.fromCharCode(code),
-    );
+    const wireChar = fc
+      .oneof(fc.integer({ min: 0x20, max: 0x7e }), fc.integer({ min: 0xa0, max: 0xff }), fc.constant(0x09))
+      .map((code) => String.fromCharCode(code));
     const wireHeaderArb = fc.oneof(
       fc.string({ unit: wireChar, maxLength: 80 }),
       fc.tuple(schemeArb, spacesArb, nearKeyArb).map(([scheme, spaces, key]) => `${scheme}${spaces}${key}`),

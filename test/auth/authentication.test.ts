@@ -15,7 +15,11 @@ afterAll(() => app.close());
 
 const thing = '/v1/things/42';
 
-function expectProblem(response: { statusCode: number; headers: Record<string, unknown>; json: () => unknown }, status: number, code: string) {
+function expectProblem(
+  response: { statusCode: number; headers: Record<string, unknown>; json: () => unknown },
+  status: number,
+  code: string,
+) {
   expect(response.statusCode).toBe(status);
   expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
   const body = response.json() as Record<string, unknown>;
@@ -34,7 +38,10 @@ describe('API-key authentication', () => {
   });
 
   it('treats another scheme as no key (RFC 6750: no error code)', async () => {
-    const response = await app.inject({ url: thing, headers: { authorization: `Basic ${Buffer.from(`x:${LOOKUP_KEY}`).toString('base64')}` } });
+    const response = await app.inject({
+      url: thing,
+      headers: { authorization: `Basic ${Buffer.from(`x:${LOOKUP_KEY}`).toString('base64')}` },
+    });
     expectProblem(response, 401, 'UNAUTHORIZED');
     expect(response.headers['www-authenticate']).toBe('Bearer realm="signet"');
   });
@@ -100,7 +107,12 @@ describe('API-key authentication', () => {
   });
 
   it('checks the key before reading the body, and validates the body after', async () => {
-    const unauthenticated = await app.inject({ method: 'POST', url: '/v1/things/batch', headers: { 'content-type': 'application/json' }, payload: '{not json' });
+    const unauthenticated = await app.inject({
+      method: 'POST',
+      url: '/v1/things/batch',
+      headers: { 'content-type': 'application/json' },
+      payload: '{not json',
+    });
     expectProblem(unauthenticated, 401, 'UNAUTHORIZED');
     const invalid = await app.inject({ method: 'POST', url: '/v1/things/batch', headers: bearer(LOOKUP_KEY), payload: { items: 'x' } });
     expectProblem(invalid, 400, 'INVALID_REQUEST');
@@ -145,7 +157,9 @@ describe('the authentication plugin', () => {
     const bad = Fastify();
     await bad.register(schemaCompilers);
     await bad.register(authentication, { keys: testKeys, disabled: false });
-    expect(() => bad.get('/x', { config: { auth: 'root' as never } }, async () => 'x')).toThrow(/config\.auth must be one of lookup, admin/);
+    expect(() => bad.get('/x', { config: { auth: 'root' as never } }, async () => 'x')).toThrow(
+      /config\.auth must be one of lookup, admin/,
+    );
     await bad.close();
   });
 

@@ -19,13 +19,9 @@ export const LOOKUP_KEY = 'lookup-key-0123456789';
 export const OTHER_LOOKUP_KEY = 'other-key-ABCDEFGHIJ';
 export const ADMIN_KEY = 'admin-key-#!$%&()*+-./;<=>?@[]^_`{|}~';
 
-export const keysText = [
-  '# test keys',
-  `reader:${LOOKUP_KEY}`,
-  `other:${OTHER_LOOKUP_KEY}:lookup`,
-  '',
-  `ops:${ADMIN_KEY}:admin`,
-].join('\n');
+export const keysText = ['# test keys', `reader:${LOOKUP_KEY}`, `other:${OTHER_LOOKUP_KEY}:lookup`, '', `ops:${ADMIN_KEY}:admin`].join(
+  '\n',
+);
 
 export const testKeys: ApiKey[] = parseApiKeys(keysText, 'API_KEYS_FILE');
 
@@ -80,11 +76,17 @@ export async function buildTestApp(options: TestAppOptions = {}): Promise<Fastif
     '/v1/things/batch',
     {
       config: { auth: 'lookup' },
-      schema: { operationId: 'batchThings', body: z.object({ items: z.array(z.string()) }), response: { 200: z.object({ count: z.number() }) } },
+      schema: {
+        operationId: 'batchThings',
+        body: z.object({ items: z.array(z.string()) }),
+        response: { 200: z.object({ count: z.number() }) },
+      },
     },
     async (request) => ({ count: request.body.items.length }),
   );
-  app.delete('/v1/admin/things', { config: { auth: 'admin' }, schema: { operationId: 'forgetThings' } }, async (_request, reply) => reply.code(204).send());
+  app.delete('/v1/admin/things', { config: { auth: 'admin' }, schema: { operationId: 'forgetThings' } }, async (_request, reply) =>
+    reply.code(204).send(),
+  );
   app.get('/v1/cacheable', { config: { auth: 'lookup' } }, async (_request, reply) => {
     reply.header('cache-control', 'private, max-age=60');
     return { ok: true };

@@ -121,7 +121,9 @@ describe('request', () => {
 
   it('does not follow redirects (the token header would follow them)', async () => {
     seedSearch().reply(302, 'moved', { location: 'https://elsewhere.test/steal' });
-    const elsewhere = nock('https://elsewhere.test').get('/steal').reply(200, envelope([seedRow], 1));
+    const elsewhere = nock('https://elsewhere.test')
+      .get('/steal')
+      .reply(200, envelope([seedRow], 1));
     const error = await rejection(client().isSigned(MD5, 'git'));
     expect(error.code).toBe('CB_UNEXPECTED_STATUS');
     expect(error.upstreamStatus).toBe(302);

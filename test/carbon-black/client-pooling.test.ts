@@ -109,7 +109,13 @@ describe('connection pooling', () => {
   it('close() closes the dispatcher it was given', async () => {
     const dispatcher = createCarbonBlackDispatcher({});
     const closeSpy = vi.spyOn(dispatcher, 'close');
-    const c = createCarbonBlackClient({ baseUrl: 'http://127.0.0.1:9', token: TOKEN, joinField: 'digsig_result', timeoutMs: 100, dispatcher });
+    const c = createCarbonBlackClient({
+      baseUrl: 'http://127.0.0.1:9',
+      token: TOKEN,
+      joinField: 'digsig_result',
+      timeoutMs: 100,
+      dispatcher,
+    });
     await c.close();
     await c.close();
     // undici's promise form of close() calls close(callback) on itself, hence the filter.

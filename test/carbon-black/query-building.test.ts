@@ -5,9 +5,7 @@ const seedMd5 = '82a7bf2b1f51f1988be571b8176aa545';
 
 describe('buildSigningQuery', () => {
   it('reproduces the seed blog post query exactly', () => {
-    expect(buildSigningQuery(seedMd5, 'git', 'digsig_prog_name')).toBe(
-      'process_md5:82a7bf2b1f51f1988be571b8176aa545 digsig_prog_name:git',
-    );
+    expect(buildSigningQuery(seedMd5, 'git', 'digsig_prog_name')).toBe('process_md5:82a7bf2b1f51f1988be571b8176aa545 digsig_prog_name:git');
   });
 
   it('lowercases the md5 in both join modes', () => {
@@ -23,9 +21,7 @@ describe('buildSigningQuery', () => {
   });
 
   it('quotes a multi-word program name as a phrase', () => {
-    expect(buildSigningQuery(seedMd5, 'Google Chrome', 'digsig_prog_name')).toBe(
-      `process_md5:${seedMd5} digsig_prog_name:"Google Chrome"`,
-    );
+    expect(buildSigningQuery(seedMd5, 'Google Chrome', 'digsig_prog_name')).toBe(`process_md5:${seedMd5} digsig_prog_name:"Google Chrome"`);
   });
 
   it.each([

@@ -141,17 +141,21 @@ describe.runIf(existsSync(simulatorParserUrl))('signing query, read by the simul
   it('parses to process_md5 AND digsig_prog_name with the name unchanged', async () => {
     const { parseQuery } = (await import(simulatorParserUrl.href)) as { parseQuery: (q: string) => AstNode };
     fc.assert(
-      fc.property(md5Arb, anyNameArb.filter((name) => name !== ''), (md5, name) => {
-        const ast = parseQuery(buildSigningQuery(md5, name, 'digsig_prog_name'));
-        expect(ast).toMatchObject({
-          type: 'and',
-          children: [
-            { type: 'term', field: 'process_md5', value: md5.toLowerCase() },
-            { type: 'term', field: 'digsig_prog_name', value: name },
-          ],
-        });
-        if (ast.type === 'and') expect(ast.children).toHaveLength(2);
-      }),
+      fc.property(
+        md5Arb,
+        anyNameArb.filter((name) => name !== ''),
+        (md5, name) => {
+          const ast = parseQuery(buildSigningQuery(md5, name, 'digsig_prog_name'));
+          expect(ast).toMatchObject({
+            type: 'and',
+            children: [
+              { type: 'term', field: 'process_md5', value: md5.toLowerCase() },
+              { type: 'term', field: 'digsig_prog_name', value: name },
+            ],
+          });
+          if (ast.type === 'and') expect(ast.children).toHaveLength(2);
+        },
+      ),
       { numRuns: 1000 },
     );
   });

@@ -27,8 +27,7 @@ describe('processSearchResponseSchema', () => {
 
   it('does not care about the types of keys it does not read', () => {
     expect(
-      processSearchResponseSchema.safeParse({ results: [{ process_pid: 'weird' }], total_results: 1, terms: 'x', elapsed: 'slow' })
-        .success,
+      processSearchResponseSchema.safeParse({ results: [{ process_pid: 'weird' }], total_results: 1, terms: 'x', elapsed: 'slow' }).success,
     ).toBe(true);
   });
 

@@ -46,8 +46,12 @@ describe('configuration', () => {
     const dir = mkdtempSync(join(tmpdir(), 'signet-config-'));
     const file = join(dir, 'token');
     writeFileSync(file, '  token-from-file\n');
-    expect(loadConfig({ CB_URL: minimal.CB_URL, AUTH_DISABLED: 'true', CB_API_TOKEN_FILE: file }).carbonBlack.token).toBe('token-from-file');
-    expect(errorOf({ CB_URL: minimal.CB_URL, AUTH_DISABLED: 'true', CB_API_TOKEN_FILE: join(dir, 'absent') })).toMatch(/^CB_API_TOKEN_FILE is invalid: cannot read .*ENOENT/);
+    expect(loadConfig({ CB_URL: minimal.CB_URL, AUTH_DISABLED: 'true', CB_API_TOKEN_FILE: file }).carbonBlack.token).toBe(
+      'token-from-file',
+    );
+    expect(errorOf({ CB_URL: minimal.CB_URL, AUTH_DISABLED: 'true', CB_API_TOKEN_FILE: join(dir, 'absent') })).toMatch(
+      /^CB_API_TOKEN_FILE is invalid: cannot read .*ENOENT/,
+    );
   });
 
   it('never repeats the token in an error', () => {

@@ -12,29 +12,123 @@ import { startStack } from '../support/stack.js';
  * members with a stable code.
  */
 
-type Case = { name: string; method?: 'GET' | 'POST' | 'DELETE'; url: string; payload?: unknown; headers?: Record<string, string>; status: number; code: string; field?: string };
+type Case = {
+  name: string;
+  method?: 'GET' | 'POST' | 'DELETE';
+  url: string;
+  payload?: unknown;
+  headers?: Record<string, string>;
+  status: number;
+  code: string;
+  field?: string;
+};
 
 const md5 = samples.signed.md5;
 const batch = '/v1/signatures/batch';
 const cases: Case[] = [
-  { name: 'md5 of 30 zeros (the seed parent_md5)', url: `/v1/signatures/${'0'.repeat(30)}?name=git`, status: 400, code: 'INVALID_REQUEST', field: 'md5' },
-  { name: 'md5 with a non-hex digit', url: `/v1/signatures/${'g'.repeat(32)}?name=git`, status: 400, code: 'INVALID_REQUEST', field: 'md5' },
+  {
+    name: 'md5 of 30 zeros (the seed parent_md5)',
+    url: `/v1/signatures/${'0'.repeat(30)}?name=git`,
+    status: 400,
+    code: 'INVALID_REQUEST',
+    field: 'md5',
+  },
+  {
+    name: 'md5 with a non-hex digit',
+    url: `/v1/signatures/${'g'.repeat(32)}?name=git`,
+    status: 400,
+    code: 'INVALID_REQUEST',
+    field: 'md5',
+  },
   { name: 'md5 far too long', url: `/v1/signatures/${'a'.repeat(500)}?name=git`, status: 400, code: 'INVALID_REQUEST', field: 'md5' },
   { name: 'missing name', url: `/v1/signatures/${md5}`, status: 400, code: 'INVALID_REQUEST', field: 'name' },
   { name: 'empty name', url: `/v1/signatures/${md5}?name=`, status: 400, code: 'INVALID_REQUEST', field: 'name' },
-  { name: 'name over 260 characters', url: `/v1/signatures/${md5}?name=${'a'.repeat(261)}`, status: 400, code: 'INVALID_REQUEST', field: 'name' },
-  { name: 'name with a control character', url: `/v1/signatures/${md5}?name=git%0Aevil`, status: 400, code: 'INVALID_REQUEST', field: 'name' },
+  {
+    name: 'name over 260 characters',
+    url: `/v1/signatures/${md5}?name=${'a'.repeat(261)}`,
+    status: 400,
+    code: 'INVALID_REQUEST',
+    field: 'name',
+  },
+  {
+    name: 'name with a control character',
+    url: `/v1/signatures/${md5}?name=git%0Aevil`,
+    status: 400,
+    code: 'INVALID_REQUEST',
+    field: 'name',
+  },
   { name: 'name given twice', url: `/v1/signatures/${md5}?name=a&name=b`, status: 400, code: 'INVALID_REQUEST', field: 'name' },
   { name: 'unknown query parameter', url: `/v1/signatures/${md5}?name=git&rows=5`, status: 400, code: 'INVALID_REQUEST', field: 'rows' },
   { name: 'batch without items', method: 'POST', url: batch, payload: {}, status: 400, code: 'INVALID_REQUEST', field: 'items' },
   { name: 'empty batch', method: 'POST', url: batch, payload: { items: [] }, status: 400, code: 'INVALID_REQUEST', field: 'items' },
-  { name: 'batch of 1001', method: 'POST', url: batch, payload: { items: Array.from({ length: 1001 }, () => ({ md5, name: 'git' })) }, status: 400, code: 'INVALID_REQUEST', field: 'items' },
-  { name: 'batch item with a bad md5', method: 'POST', url: batch, payload: { items: [{ md5, name: 'git' }, { md5: 'nope', name: 'x' }] }, status: 400, code: 'INVALID_REQUEST', field: 'items/1/md5' },
-  { name: 'batch item with an unknown field', method: 'POST', url: batch, payload: { items: [{ md5, name: 'git', path: 'c:\\x' }] }, status: 400, code: 'INVALID_REQUEST', field: 'items/0/path' },
-  { name: 'batch with an unknown top-level field', method: 'POST', url: batch, payload: { items: [{ md5, name: 'git' }], all: true }, status: 400, code: 'INVALID_REQUEST', field: 'all' },
-  { name: 'batch that is not JSON', method: 'POST', url: batch, payload: '{"items": [', headers: { 'content-type': 'application/json' }, status: 400, code: 'INVALID_JSON' },
-  { name: 'batch sent as text', method: 'POST', url: batch, payload: 'items', headers: { 'content-type': 'text/plain' }, status: 415, code: 'UNSUPPORTED_MEDIA_TYPE' },
-  { name: 'batch over the body limit', method: 'POST', url: batch, payload: JSON.stringify({ items: [{ md5, name: 'x'.repeat(2 * 1024 * 1024) }] }), headers: { 'content-type': 'application/json' }, status: 413, code: 'BODY_TOO_LARGE' },
+  {
+    name: 'batch of 1001',
+    method: 'POST',
+    url: batch,
+    payload: { items: Array.from({ length: 1001 }, () => ({ md5, name: 'git' })) },
+    status: 400,
+    code: 'INVALID_REQUEST',
+    field: 'items',
+  },
+  {
+    name: 'batch item with a bad md5',
+    method: 'POST',
+    url: batch,
+    payload: {
+      items: [
+        { md5, name: 'git' },
+        { md5: 'nope', name: 'x' },
+      ],
+    },
+    status: 400,
+    code: 'INVALID_REQUEST',
+    field: 'items/1/md5',
+  },
+  {
+    name: 'batch item with an unknown field',
+    method: 'POST',
+    url: batch,
+    payload: { items: [{ md5, name: 'git', path: 'c:\\x' }] },
+    status: 400,
+    code: 'INVALID_REQUEST',
+    field: 'items/0/path',
+  },
+  {
+    name: 'batch with an unknown top-level field',
+    method: 'POST',
+    url: batch,
+    payload: { items: [{ md5, name: 'git' }], all: true },
+    status: 400,
+    code: 'INVALID_REQUEST',
+    field: 'all',
+  },
+  {
+    name: 'batch that is not JSON',
+    method: 'POST',
+    url: batch,
+    payload: '{"items": [',
+    headers: { 'content-type': 'application/json' },
+    status: 400,
+    code: 'INVALID_JSON',
+  },
+  {
+    name: 'batch sent as text',
+    method: 'POST',
+    url: batch,
+    payload: 'items',
+    headers: { 'content-type': 'text/plain' },
+    status: 415,
+    code: 'UNSUPPORTED_MEDIA_TYPE',
+  },
+  {
+    name: 'batch over the body limit',
+    method: 'POST',
+    url: batch,
+    payload: JSON.stringify({ items: [{ md5, name: 'x'.repeat(2 * 1024 * 1024) }] }),
+    headers: { 'content-type': 'application/json' },
+    status: 413,
+    code: 'BODY_TOO_LARGE',
+  },
   { name: 'forget with a bad md5', method: 'DELETE', url: '/v1/cache/xyz', status: 400, code: 'INVALID_REQUEST', field: 'md5' },
 ];
 
@@ -48,7 +142,10 @@ beforeAll(async () => {
 afterAll(() => stack.close());
 
 function documentedStatuses(method: string, url: string): string[] {
-  const path = url.split('?')[0]!.replace(/^\/v1\/signatures\/(?!batch)[^/]+$/, '/v1/signatures/{md5}').replace(/^\/v1\/cache\/[^/]+$/, '/v1/cache/{md5}');
+  const path = url
+    .split('?')[0]!
+    .replace(/^\/v1\/signatures\/(?!batch)[^/]+$/, '/v1/signatures/{md5}')
+    .replace(/^\/v1\/cache\/[^/]+$/, '/v1/cache/{md5}');
   return Object.keys(document.paths[path]?.[method.toLowerCase()]?.responses ?? {});
 }
 
@@ -65,7 +162,12 @@ function expectProblem(response: { statusCode: number; headers: Record<string, u
 
 describe('documented request errors', () => {
   it.each(cases)('$name → $status $code', async ({ method = 'GET', url, payload, headers, status, code, field }) => {
-    const response = await stack.app.inject({ method, url, ...(payload !== undefined && { payload: payload as string }), ...(headers && { headers }) });
+    const response = await stack.app.inject({
+      method,
+      url,
+      ...(payload !== undefined && { payload: payload as string }),
+      ...(headers && { headers }),
+    });
     const body = expectProblem(response, status, code);
     expect(documentedStatuses(method, url)).toContain(String(status));
     if (field) {

@@ -149,13 +149,20 @@ describe('Dockerfile', () => {
     const source = stages.find((s) => s.name === copy?.getFromFlag()?.getValue());
     expect(source).toBeDefined();
     const runs = inStage(source as Stage, 'RUN').map(runText);
-    expect(runs.some((r) => /\bnpm (ci|prune)\b[^&;|]*--omit[= ]dev\b/.test(r)), runs.join('\n')).toBe(true);
+    expect(
+      runs.some((r) => /\bnpm (ci|prune)\b[^&;|]*--omit[= ]dev\b/.test(r)),
+      runs.join('\n'),
+    ).toBe(true);
   });
 
   it('takes dist/ from a stage that ran the build script', () => {
     const copy = (inStage(runtime, 'COPY') as Copy[]).find((c) => copySources(c).some((s) => s.endsWith('dist')));
     const source = stages.find((s) => s.name === copy?.getFromFlag()?.getValue());
-    expect(inStage(source as Stage, 'RUN').map(runText).some((r) => /\bnpm run build\b/.test(r))).toBe(true);
+    expect(
+      inStage(source as Stage, 'RUN')
+        .map(runText)
+        .some((r) => /\bnpm run build\b/.test(r)),
+    ).toBe(true);
   });
 
   it('installs with npm ci from the lockfile, never npm install', () => {
@@ -208,9 +215,7 @@ describe('Dockerfile', () => {
     // The app writes only CACHE_SNAPSHOT_FILE, under /var/lib/signet (k8s/configmap.yaml); it must be
     // owned by the node user so that a fresh Docker volume mounted there is writable.
     const runs = inStage(runtime, 'RUN').map(runText);
-    expect(runs.some((r) => /mkdir\b.*\/var\/lib\/signet/.test(r) && /chown\b.*(node|1000).*\/var\/lib\/signet/.test(r))).toBe(
-      true,
-    );
+    expect(runs.some((r) => /mkdir\b.*\/var\/lib\/signet/.test(r) && /chown\b.*(node|1000).*\/var\/lib\/signet/.test(r))).toBe(true);
     expect(inStage(runtime, 'VOLUME').flatMap((v) => v.getArguments().map((a) => a.getValue()))).not.toContain('/app');
   });
 

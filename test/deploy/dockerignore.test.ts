@@ -56,7 +56,12 @@ describe('.dockerignore', () => {
   it('keeps every file the Dockerfile copies from the build context', () => {
     const dockerfile = DockerfileParser.parse(readFileSync(join(repoRoot, 'Dockerfile'), 'utf8'));
     const fromContext = (dockerfile.getCOPYs() as Copy[]).filter((copy) => copy.getFromFlag() === null);
-    const sources = fromContext.flatMap((copy) => copy.getArguments().slice(0, -1).map((a) => normalise(a.getValue())));
+    const sources = fromContext.flatMap((copy) =>
+      copy
+        .getArguments()
+        .slice(0, -1)
+        .map((a) => normalise(a.getValue())),
+    );
     expect(sources).toEqual(expect.arrayContaining(['package.json', 'package-lock.json', 'src']));
     for (const source of sources) expect(ignored(source), source).toBe(false);
     expect(ignored('src/server.ts')).toBe(false);

@@ -165,7 +165,7 @@ describe('graceful shutdown', () => {
   const preStopMs =
     preStop?.sleep !== undefined
       ? preStop.sleep.seconds * 1000
-      : Number(/^sleep$/.test(preStop?.exec?.command?.[0] ?? '') ? preStop?.exec?.command?.[1] ?? 0 : 0) * 1000;
+      : Number(/^sleep$/.test(preStop?.exec?.command?.[0] ?? '') ? (preStop?.exec?.command?.[1] ?? 0) : 0) * 1000;
 
   it('sets SHUTDOWN_GRACE_MS explicitly', () => {
     expect(env.SHUTDOWN_GRACE_MS).toMatch(/^\d+$/);

@@ -180,7 +180,17 @@ describe('optional ServiceMonitor component', () => {
     expect(sm.metadata?.name).toEqual(expect.any(String));
     expect(sm.spec?.selector?.matchLabels).toEqual(expect.any(Object));
     expect(sm.spec?.endpoints?.length).toBeGreaterThan(0);
-    const allowed = ['port', 'targetPort', 'path', 'scheme', 'interval', 'scrapeTimeout', 'honorLabels', 'relabelings', 'metricRelabelings'];
+    const allowed = [
+      'port',
+      'targetPort',
+      'path',
+      'scheme',
+      'interval',
+      'scrapeTimeout',
+      'honorLabels',
+      'relabelings',
+      'metricRelabelings',
+    ];
     for (const endpoint of sm.spec?.endpoints ?? []) {
       for (const key of Object.keys(endpoint)) expect(allowed, `unexpected endpoint field ${key}`).toContain(key);
       expect(endpoint.port).toEqual(expect.any(String));

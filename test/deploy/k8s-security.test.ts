@@ -91,8 +91,7 @@ describe('pod and container security', () => {
 
 describe('NetworkPolicy', () => {
   const policy = base.networkPolicy.spec;
-  const portsOf = (ports: INetworkPolicyPort[] | undefined) =>
-    (ports ?? []).map((p) => `${p.protocol ?? 'TCP'}/${String(p.port)}`).sort();
+  const portsOf = (ports: INetworkPolicyPort[] | undefined) => (ports ?? []).map((p) => `${p.protocol ?? 'TCP'}/${String(p.port)}`).sort();
 
   it('governs both directions for the Signet pods', () => {
     expect(selects(policy?.podSelector.matchLabels, base.deployment.spec?.template.metadata?.labels)).toBe(true);

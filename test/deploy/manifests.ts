@@ -80,8 +80,7 @@ export const validators: Record<string, (doc: Record<string, unknown>) => void> 
   'v1/Service': (doc) => new Service(doc as unknown as IService).validate(),
   'v1/ServiceAccount': (doc) => new ServiceAccount(doc as unknown as IServiceAccount).validate(),
   'apps/v1/Deployment': (doc) => new Deployment(doc as unknown as IDeployment).validate(),
-  'autoscaling/v2/HorizontalPodAutoscaler': (doc) =>
-    new HorizontalPodAutoscaler(doc as unknown as IHorizontalPodAutoscaler).validate(),
+  'autoscaling/v2/HorizontalPodAutoscaler': (doc) => new HorizontalPodAutoscaler(doc as unknown as IHorizontalPodAutoscaler).validate(),
   'policy/v1/PodDisruptionBudget': (doc) => new PodDisruptionBudget(doc as unknown as IPodDisruptionBudget).validate(),
   'networking.k8s.io/v1/NetworkPolicy': (doc) => new NetworkPolicy(doc as unknown as INetworkPolicy).validate(),
 };

@@ -29,7 +29,13 @@ const command = JSON.parse(cmd.getArgumentsContent() ?? '[]') as string[];
 /** Sources the runtime stage COPYs (from the context or from earlier stages). */
 const copied = runtime
   .filter((instruction) => instruction.getKeyword() === 'COPY')
-  .flatMap((instruction) => instruction.getArguments().map((argument) => argument.getValue()).filter((value) => !value.startsWith('--')).slice(0, -1));
+  .flatMap((instruction) =>
+    instruction
+      .getArguments()
+      .map((argument) => argument.getValue())
+      .filter((value) => !value.startsWith('--'))
+      .slice(0, -1),
+  );
 
 const TOKEN = 'bundle-test-token';
 const KEY = 'bundle-test-key-0123456789';
@@ -40,10 +46,17 @@ let simulatorUrl: string;
 beforeAll(async () => {
   bundle = mkdtempSync(join(tmpdir(), 'signet-bundle-'));
   // What the build stage produces, compiled straight into the bundle.
-  execFileSync(process.execPath, [join(repoRoot, 'node_modules/typescript/bin/tsc'), '-p', join(repoRoot, 'tsconfig.build.json'), '--outDir', join(bundle, 'dist')], { stdio: 'inherit' });
+  execFileSync(
+    process.execPath,
+    [join(repoRoot, 'node_modules/typescript/bin/tsc'), '-p', join(repoRoot, 'tsconfig.build.json'), '--outDir', join(bundle, 'dist')],
+    { stdio: 'inherit' },
+  );
   for (const file of ['package.json', 'package-lock.json']) cpSync(join(repoRoot, file), join(bundle, file));
   // What the deps stage produces: production dependencies only, exactly as locked.
-  execFileSync('npm', ['ci', '--omit=dev', '--ignore-scripts', '--no-audit', '--no-fund', '--prefer-offline'], { cwd: bundle, stdio: 'inherit' });
+  execFileSync('npm', ['ci', '--omit=dev', '--ignore-scripts', '--no-audit', '--no-fund', '--prefer-offline'], {
+    cwd: bundle,
+    stdio: 'inherit',
+  });
   simulator = await buildSimulator({ token: TOKEN });
   simulatorUrl = await simulator.listen({ host: '127.0.0.1', port: 0 });
 }, 240_000);
@@ -66,7 +79,9 @@ describe('the production bundle', () => {
       command.slice(1).map((argument) => join(bundle, argument)),
     );
     await expect.poll(async () => (await fetch(`${server.url}/readyz`)).status, { timeout: 15_000 }).toBe(200);
-    const response = await fetch(`${server.url}/v1/signatures/${samples.signed.md5}?name=git`, { headers: { authorization: `Bearer ${KEY}` } });
+    const response = await fetch(`${server.url}/v1/signatures/${samples.signed.md5}?name=git`, {
+      headers: { authorization: `Bearer ${KEY}` },
+    });
     expect(response.status).toBe(200);
     expect(await response.json()).toMatchObject({ signed: true });
     server.child.kill('SIGTERM');

@@ -26,9 +26,17 @@ describe('Carbon Black down, then back', () => {
     await first.simulator.close();
 
     const config = loadConfig({ CB_URL: `http://127.0.0.1:${port}`, CB_API_TOKEN: TOKEN, AUTH_DISABLED: 'true', CB_RETRIES: '0' });
-    const carbonBlack = createCarbonBlackClient({ baseUrl: config.carbonBlack.url, token: TOKEN, joinField: 'digsig_prog_name', timeoutMs: 5000 });
+    const carbonBlack = createCarbonBlackClient({
+      baseUrl: config.carbonBlack.url,
+      token: TOKEN,
+      joinField: 'digsig_prog_name',
+      timeoutMs: 5000,
+    });
     const app = await buildApp(config, { carbonBlack });
-    cleanups.push(() => carbonBlack.close(), () => app.close());
+    cleanups.push(
+      () => carbonBlack.close(),
+      () => app.close(),
+    );
 
     const down = await app.inject(`/v1/signatures/${samples.signed.md5}?name=git`);
     expect(down.statusCode).toBe(502);

@@ -26,7 +26,12 @@ async function until(condition: () => boolean, timeoutMs = 10_000): Promise<void
 
 describe('graceful shutdown of the real process', () => {
   it('on SIGTERM stops accepting, lets in-flight lookups finish, and exits 0', async () => {
-    const server = await startServerProcess({ CB_URL: simulatorUrl, CB_API_TOKEN: TOKEN, API_KEYS: `test:${KEY}`, SHUTDOWN_GRACE_MS: '10000' });
+    const server = await startServerProcess({
+      CB_URL: simulatorUrl,
+      CB_API_TOKEN: TOKEN,
+      API_KEYS: `test:${KEY}`,
+      SHUTDOWN_GRACE_MS: '10000',
+    });
     expect((await fetch(`${server.url}/readyz`)).status).toBe(200);
 
     const lookups = Array.from({ length: 6 }, (_, i) =>
@@ -41,7 +46,7 @@ describe('graceful shutdown of the real process', () => {
     expect(bodies.map((body) => body.md5)).toEqual(Array.from({ length: 6 }, (_, i) => populationMd5(i)));
 
     const exited = await server.exit;
-    if (exited.code !== 0) console.log(server.lines.join("\n"));
+    if (exited.code !== 0) console.log(server.lines.join('\n'));
     expect(exited).toEqual({ code: 0, signal: null });
     await expect(fetch(`${server.url}/readyz`)).rejects.toThrow();
     expect(server.lines.some((line) => line.includes('shutting down'))).toBe(true);

@@ -24,7 +24,12 @@ beforeAll(async () => {
 });
 afterAll(() => simulator.close());
 
-const serverEnv = (file: string) => ({ CB_URL: simulatorUrl, CB_API_TOKEN: TOKEN, API_KEYS: `test:${KEY}:admin`, CACHE_SNAPSHOT_FILE: file });
+const serverEnv = (file: string) => ({
+  CB_URL: simulatorUrl,
+  CB_API_TOKEN: TOKEN,
+  API_KEYS: `test:${KEY}:admin`,
+  CACHE_SNAPSHOT_FILE: file,
+});
 
 async function readyStatus(server: ServerProcess): Promise<{ status: number; body: { status: string } }> {
   const response = await fetch(`${server.url}/readyz`);

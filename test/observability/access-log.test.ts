@@ -57,7 +57,9 @@ async function build(level = 'info') {
     request.lookupInfo = { items: 3, cached: 2 };
     return { results: [] };
   });
-  app.get<{ Querystring: { fail?: string } }>('/healthz', async (request, reply) => reply.code(request.query.fail ? 503 : 200).send({ status: 'ok' }));
+  app.get<{ Querystring: { fail?: string } }>('/healthz', async (request, reply) =>
+    reply.code(request.query.fail ? 503 : 200).send({ status: 'ok' }),
+  );
   app.get('/boom', async () => {
     throw new Error('kaboom');
   });
@@ -169,7 +171,11 @@ describe('access log', () => {
 
   it('takes the md5 from the path when the handler recorded nothing (a validation failure), clipped', async () => {
     const memory = memoryStream();
-    const app = Fastify({ loggerInstance: createLogger({ level: 'info', pretty: false, destination: memory.stream }), logController: new LogController({ disableRequestLogging: true }), routerOptions: { maxParamLength: 2048 } });
+    const app = Fastify({
+      loggerInstance: createLogger({ level: 'info', pretty: false, destination: memory.stream }),
+      logController: new LogController({ disableRequestLogging: true }),
+      routerOptions: { maxParamLength: 2048 },
+    });
     apps.push(app);
     await app.register(accessLog);
     app.get('/v1/signatures/:md5', async (_request, reply) => reply.code(400).send({ title: 'Invalid request' }));

@@ -49,7 +49,8 @@ describe('the OpenAPI document', () => {
         }
         for (const [status, response] of Object.entries(operation.responses)) {
           expect(response.description, `${where} ${status}`).not.toBe('Default Response');
-          if (Number(status) >= 400) expect(Object.keys(response.content ?? {}), `${where} ${status}`).toEqual(['application/problem+json']);
+          if (Number(status) >= 400)
+            expect(Object.keys(response.content ?? {}), `${where} ${status}`).toEqual(['application/problem+json']);
         }
       }
     }

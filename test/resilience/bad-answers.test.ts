@@ -17,7 +17,11 @@ describe('answers Signet cannot read', () => {
 
     const failed = await lookup(stack, GIT, GIT_NAME);
     expect(failed.statusCode).toBe(502);
-    expect(problemOf(failed)).toMatchObject({ status: 502, code: 'CB_MALFORMED_RESPONSE', detail: 'Carbon Black sent a response Signet could not read.' });
+    expect(problemOf(failed)).toMatchObject({
+      status: 502,
+      code: 'CB_MALFORMED_RESPONSE',
+      detail: 'Carbon Black sent a response Signet could not read.',
+    });
     expect(failed.body).not.toContain('"signed"');
     expect(sim.stats.processSearches).toBe(1);
     expect(stack.app.signatures.stats().size).toBe(0);

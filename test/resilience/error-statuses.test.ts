@@ -17,33 +17,36 @@ const { md5: GIT, name: GIT_NAME } = samples.signed;
 const env = { CB_RETRIES: '2', CB_BREAKER_THRESHOLD: '100' };
 
 describe('5xx from Carbon Black', () => {
-  it.each([502, 503, 504] as const)('%i is retried (CB_RETRIES 2: 3 requests), then answers 502 CB_SERVER_ERROR; nothing is cached', async (status) => {
-    const stack = await faultStack({ env });
-    const sim = stack.simulator.simulator;
-    sim.setFaults({ errorRate: 1, errorStatus: status });
+  it.each([502, 503, 504] as const)(
+    '%i is retried (CB_RETRIES 2: 3 requests), then answers 502 CB_SERVER_ERROR; nothing is cached',
+    async (status) => {
+      const stack = await faultStack({ env });
+      const sim = stack.simulator.simulator;
+      sim.setFaults({ errorRate: 1, errorStatus: status });
 
-    const failed = await lookup(stack, GIT, GIT_NAME);
-    expect(failed.statusCode).toBe(502);
-    expect(problemOf(failed)).toMatchObject({
-      status: 502,
-      code: 'CB_SERVER_ERROR',
-      title: 'Carbon Black error',
-      detail: `Carbon Black answered ${status}.`,
-      type: 'urn:signet:problem:cb-server-error',
-    });
-    expect(failed.headers['retry-after']).toBeUndefined();
-    // Carbon Black's own error page never reaches the caller.
-    expect(failed.body).not.toMatch(/nginx|<html|Service Temporarily Unavailable/i);
-    expect(sim.stats.processSearches).toBe(3);
-    expect(stack.app.signatures.stats().size).toBe(0);
+      const failed = await lookup(stack, GIT, GIT_NAME);
+      expect(failed.statusCode).toBe(502);
+      expect(problemOf(failed)).toMatchObject({
+        status: 502,
+        code: 'CB_SERVER_ERROR',
+        title: 'Carbon Black error',
+        detail: `Carbon Black answered ${status}.`,
+        type: 'urn:signet:problem:cb-server-error',
+      });
+      expect(failed.headers['retry-after']).toBeUndefined();
+      // Carbon Black's own error page never reaches the caller.
+      expect(failed.body).not.toMatch(/nginx|<html|Service Temporarily Unavailable/i);
+      expect(sim.stats.processSearches).toBe(3);
+      expect(stack.app.signatures.stats().size).toBe(0);
 
-    sim.clearFaults();
-    const recovered = await lookup(stack, GIT, GIT_NAME);
-    expect(recovered.statusCode).toBe(200);
-    expect(recovered.json<VerdictBody>()).toMatchObject({ signed: true, cache: { status: 'miss' } });
-    expect(sim.stats.processSearches).toBe(4);
-    expect(stack.app.signatures.stats().size).toBe(1);
-  });
+      sim.clearFaults();
+      const recovered = await lookup(stack, GIT, GIT_NAME);
+      expect(recovered.statusCode).toBe(200);
+      expect(recovered.json<VerdictBody>()).toMatchObject({ signed: true, cache: { status: 'miss' } });
+      expect(sim.stats.processSearches).toBe(4);
+      expect(stack.app.signatures.stats().size).toBe(1);
+    },
+  );
 
   it.each([502, 503, 504] as const)('two %i answers then success: the caller gets 200 after 3 requests', async (status) => {
     const stack = await faultStack({ env });

@@ -84,7 +84,9 @@ describe('queue full', () => {
     expect(results[0]).toMatchObject({ md5: samples.signed.md5, signed: true, cache: { status: 'miss' } });
     expect(results[1]).toMatchObject({ md5: samples.python.md5, signed: true, cache: { status: 'miss' } });
     for (const refused of results.slice(2)) {
-      expect(refused).toMatchObject({ error: { status: 503, code: 'UPSTREAM_QUEUE_FULL', title: 'Signet is at its Carbon Black capacity' } });
+      expect(refused).toMatchObject({
+        error: { status: 503, code: 'UPSTREAM_QUEUE_FULL', title: 'Signet is at its Carbon Black capacity' },
+      });
       expect(refused).not.toHaveProperty('signed');
     }
     expect(sim.stats.processSearches).toBe(2);

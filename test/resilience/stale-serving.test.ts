@@ -39,7 +39,13 @@ describe('stale-if-error', () => {
       md5: GIT,
       signed: true,
       checkedAt: storedAt,
-      cache: { hit: true, status: 'stale', storedAt, ageSeconds: TTL_S + 1, expiresAt: new Date(Date.parse(storedAt) + TTL_S * 1000).toISOString() },
+      cache: {
+        hit: true,
+        status: 'stale',
+        storedAt,
+        ageSeconds: TTL_S + 1,
+        expiresAt: new Date(Date.parse(storedAt) + TTL_S * 1000).toISOString(),
+      },
     });
     // Carbon Black was asked (and failed) before the stale verdict was served.
     expect(sim.stats.processSearches).toBe(2);
@@ -62,7 +68,11 @@ describe('stale-if-error', () => {
     const recovered = await lookup(stack, GIT, GIT_NAME);
     expect(recovered.statusCode).toBe(200);
     expect(recovered.headers['x-cache']).toBe('MISS');
-    expect(recovered.json<VerdictBody>().cache).toMatchObject({ status: 'miss', hit: false, storedAt: new Date(clock.now()).toISOString() });
+    expect(recovered.json<VerdictBody>().cache).toMatchObject({
+      status: 'miss',
+      hit: false,
+      storedAt: new Date(clock.now()).toISOString(),
+    });
     expect(sim.stats.processSearches).toBe(5);
     expect((await lookup(stack, GIT, GIT_NAME)).json<VerdictBody>().cache.status).toBe('hit');
   });
@@ -160,7 +170,10 @@ describe('stale-if-error', () => {
     expect(stale.statusCode).toBe(200);
     expect(stale.headers['x-cache']).toBe('STALE');
     expect(stale.headers['retry-after']).toBeUndefined();
-    expect(stale.json<VerdictBody>()).toMatchObject({ signed: true, cache: { hit: true, status: 'stale', storedAt, ageSeconds: TTL_S + 5 } });
+    expect(stale.json<VerdictBody>()).toMatchObject({
+      signed: true,
+      cache: { hit: true, status: 'stale', storedAt, ageSeconds: TTL_S + 5 },
+    });
     expect(sim.stats.processSearches).toBe(3);
 
     // An md5 with nothing cached gets the breaker's 503, with the remaining cooldown as Retry-After.
@@ -214,7 +227,10 @@ describe('stale-while-revalidate', () => {
     const stale = await lookup(stack, GIT, GIT_NAME);
     expect(stale.statusCode).toBe(200);
     expect(stale.headers['x-cache']).toBe('STALE');
-    expect(stale.json<VerdictBody>()).toMatchObject({ signed: true, cache: { hit: true, status: 'stale', storedAt, ageSeconds: TTL_S + 10 } });
+    expect(stale.json<VerdictBody>()).toMatchObject({
+      signed: true,
+      cache: { hit: true, status: 'stale', storedAt, ageSeconds: TTL_S + 10 },
+    });
     // Answered before the refresh finished: it is still running.
     expect(stack.app.signatures.lookupCached(GIT, GIT_NAME)).toBeUndefined();
     expect(sim.stats.processSearches).toBe(1 + sim.stats.inFlight);

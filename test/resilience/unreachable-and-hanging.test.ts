@@ -25,7 +25,12 @@ async function simulatorOn(port: number): Promise<{ simulator: SimulatorInstance
 /** Signet pointed at `port`, with a Carbon Black client that counts every request it is asked to make. */
 async function signetOn(port: number, env: Record<string, string>): Promise<{ app: FastifyInstance; attempts: () => number }> {
   const config = loadConfig({ CB_URL: `http://127.0.0.1:${port}`, CB_API_TOKEN: TOKEN, AUTH_DISABLED: 'true', ...env });
-  const client = createCarbonBlackClient({ baseUrl: config.carbonBlack.url, token: TOKEN, joinField: 'digsig_prog_name', timeoutMs: config.carbonBlack.timeoutMs });
+  const client = createCarbonBlackClient({
+    baseUrl: config.carbonBlack.url,
+    token: TOKEN,
+    joinField: 'digsig_prog_name',
+    timeoutMs: config.carbonBlack.timeoutMs,
+  });
   let attempts = 0;
   const app = await buildApp(config, {
     carbonBlack: {

@@ -117,8 +117,35 @@ class Rng {
 // ---------------------------------------------------------------- generators
 
 const hostileNames = [
-  'git', 'Google Chrome', 'powershell.exe', 'git" OR digsig_result:Signed OR "', 'x) OR (digsig_result:Signed', '\\', 'a\\', '"', 'OR', 'NOT', '-git',
-  '*', '?', 'digsig_result:Signed', ' ', 'é', '名前', '🙂', '👩‍💻', '\u2028', '\ufeff', '\ufffd', '%', '&', '=', '#', '+', 'a'.repeat(260), 'a'.repeat(261),
+  'git',
+  'Google Chrome',
+  'powershell.exe',
+  'git" OR digsig_result:Signed OR "',
+  'x) OR (digsig_result:Signed',
+  '\\',
+  'a\\',
+  '"',
+  'OR',
+  'NOT',
+  '-git',
+  '*',
+  '?',
+  'digsig_result:Signed',
+  ' ',
+  'é',
+  '名前',
+  '🙂',
+  '👩‍💻',
+  '\u2028',
+  '\ufeff',
+  '\ufffd',
+  '%',
+  '&',
+  '=',
+  '#',
+  '+',
+  'a'.repeat(260),
+  'a'.repeat(261),
 ];
 
 interface RequestCase {
@@ -145,7 +172,26 @@ function makeGenerators(rng: Rng) {
       [6, () => rng.hex(32)],
       [2, () => rng.pick([samples.signed.md5, samples.unsigned.md5, samples.nameDiffers.md5])],
       [1, () => rng.hex(32).toUpperCase()],
-      [2, () => rng.pick(['', 'x', '0'.repeat(30), '0'.repeat(31), '0'.repeat(33), 'g'.repeat(32), '%00', '..', '%2e%2e', 'batch', 'BATCH', `${rng.hex(32)}%00`, `${rng.hex(32)}%2F..`, ' '.repeat(32)])],
+      [
+        2,
+        () =>
+          rng.pick([
+            '',
+            'x',
+            '0'.repeat(30),
+            '0'.repeat(31),
+            '0'.repeat(33),
+            'g'.repeat(32),
+            '%00',
+            '..',
+            '%2e%2e',
+            'batch',
+            'BATCH',
+            `${rng.hex(32)}%00`,
+            `${rng.hex(32)}%2F..`,
+            ' '.repeat(32),
+          ]),
+      ],
       [1, () => rng.pick(['a', '0', 'F']).repeat(rng.range(33, 3000))],
     ]);
 
@@ -161,8 +207,31 @@ function makeGenerators(rng: Rng) {
   const queryString = (): string => {
     if (rng.chance(0.45)) return `?name=${encodeURIComponent(rng.pick(hostileNames))}`;
     if (rng.chance(0.1)) return '';
-    const keys = ['name', 'name', 'name', 'name', 'name[]', 'name[0]', 'Name', 'NAME', 'rows', 'q', '__proto__', 'constructor', 'constructor[prototype][polluted]', '__proto__[polluted]', '', 'name.x', 'a'.repeat(300)];
-    const count = rng.weighted<number>([[6, () => 1], [2, () => 2], [1, () => 0], [1, () => rng.range(3, 6)]]);
+    const keys = [
+      'name',
+      'name',
+      'name',
+      'name',
+      'name[]',
+      'name[0]',
+      'Name',
+      'NAME',
+      'rows',
+      'q',
+      '__proto__',
+      'constructor',
+      'constructor[prototype][polluted]',
+      '__proto__[polluted]',
+      '',
+      'name.x',
+      'a'.repeat(300),
+    ];
+    const count = rng.weighted<number>([
+      [6, () => 1],
+      [2, () => 2],
+      [1, () => 0],
+      [1, () => rng.range(3, 6)],
+    ]);
     const parts: string[] = [];
     for (let i = 0; i < count; i++) {
       const key = rng.pick(keys);
@@ -174,28 +243,92 @@ function makeGenerators(rng: Rng) {
   const basePath = (method: string): string => {
     const signature = () => `/v1/signatures/${md5()}`;
     const others = () =>
-      rng.pick(['/v1/cache', '/healthz', '/readyz', '/openapi.json', '/docs', '/docs/', '/docs/json', '/docs/static/index.html', '/docs/static/swagger-ui.css', '/', '/v1', '/v1/signatures', '/v1/signatures/', '/metrics', '/v2/everything']);
+      rng.pick([
+        '/v1/cache',
+        '/healthz',
+        '/readyz',
+        '/openapi.json',
+        '/docs',
+        '/docs/',
+        '/docs/json',
+        '/docs/static/index.html',
+        '/docs/static/swagger-ui.css',
+        '/',
+        '/v1',
+        '/v1/signatures',
+        '/v1/signatures/',
+        '/metrics',
+        '/v2/everything',
+      ]);
     switch (method) {
       case 'POST':
-        return rng.weighted<string>([[6, () => '/v1/signatures/batch'], [2, signature], [1, others]]);
+        return rng.weighted<string>([
+          [6, () => '/v1/signatures/batch'],
+          [2, signature],
+          [1, others],
+        ]);
       case 'DELETE':
-        return rng.weighted<string>([[5, () => `/v1/cache/${md5()}`], [1, () => '/v1/cache'], [1, signature], [1, others]]);
+        return rng.weighted<string>([
+          [5, () => `/v1/cache/${md5()}`],
+          [1, () => '/v1/cache'],
+          [1, signature],
+          [1, others],
+        ]);
       default:
-        return rng.weighted<string>([[6, signature], [1, () => '/v1/signatures/batch'], [1, () => `/v1/cache/${md5()}`], [2, others]]);
+        return rng.weighted<string>([
+          [6, signature],
+          [1, () => '/v1/signatures/batch'],
+          [1, () => `/v1/cache/${md5()}`],
+          [2, others],
+        ]);
     }
   };
 
   const mutatePath = (path: string): string =>
     rng.weighted<string>([
       [14, () => path],
-      [3, () => path + rng.pick(['/', '/..', '/../..', '/%2e%2e', '/%2e%2e%2f', '%2F', '%2f..%2f', '%00', '/%00', '//', '/.', ';', ';a=b', '%', '%zz', '%E0%A4%A', '%C0%AF', '%ED%A0%80', '/%C3%A9', '%5C', '/%F0%9F%99%82', '/é', '/名前', '/🙂', '/\u202e'])],
+      [
+        3,
+        () =>
+          path +
+          rng.pick([
+            '/',
+            '/..',
+            '/../..',
+            '/%2e%2e',
+            '/%2e%2e%2f',
+            '%2F',
+            '%2f..%2f',
+            '%00',
+            '/%00',
+            '//',
+            '/.',
+            ';',
+            ';a=b',
+            '%',
+            '%zz',
+            '%E0%A4%A',
+            '%C0%AF',
+            '%ED%A0%80',
+            '/%C3%A9',
+            '%5C',
+            '/%F0%9F%99%82',
+            '/é',
+            '/名前',
+            '/🙂',
+            '/\u202e',
+          ]),
+      ],
       [1, () => rng.pick(['/', '//', '/./', '/../', '/%2e%2e/', '/v1/../', '/V1/']) + path.slice(1)],
       [1, () => path.toUpperCase()],
       [1, () => `${path}/${'a'.repeat(rng.range(1000, 20_000))}`],
-      [1, () => {
-        const at = rng.int(path.length + 1);
-        return path.slice(0, at) + encodeURIComponent(rng.wire(20)) + path.slice(at);
-      }],
+      [
+        1,
+        () => {
+          const at = rng.int(path.length + 1);
+          return path.slice(0, at) + encodeURIComponent(rng.wire(20)) + path.slice(at);
+        },
+      ],
     ]);
 
   const validBatch = (maxItems: number): unknown => ({
@@ -225,36 +358,66 @@ function makeGenerators(rng: Rng) {
       [4, () => Buffer.from(JSON.stringify(validBatch(12)))],
       [4, () => Buffer.from(mutate(JSON.stringify(validBatch(5))))],
       [1, () => rng.bytes(rng.int(2000))],
-      [1, () => {
-        const depth = rng.range(1000, 200_000);
-        return Buffer.from(rng.chance(0.5) ? '['.repeat(depth) + ']'.repeat(depth) : `{"items":${'['.repeat(depth)}${']'.repeat(depth)}}`);
-      }],
-      [0.5, () => {
-        const depth = rng.range(1000, 50_000);
-        return Buffer.from(`${'{"a":'.repeat(depth)}{"__proto__":{"polluted":true}}${'}'.repeat(depth)}`);
-      }],
-      [1, () => Buffer.from(rng.pick([
-        `{"items":[{"md5":1e999999,"name":-1e-999999}]}`,
-        `{"items":[{"md5":${'9'.repeat(5000)},"name":"git"}]}`,
-        `{"items":${'1'.repeat(10_000)}}`,
-        `{"items":[{"md5":"${rng.hex(32)}","name":123456789012345678901234567890}]}`,
-        `{"items":[{"md5":null,"name":null}]}`,
-        `{"items":{"length":1000000000}}`,
-      ]))],
-      [1.5, () => Buffer.from(rng.pick([
-        `{"items":[{"md5":"${rng.hex(32)}","name":"git"}],"__proto__":{"polluted":true}}`,
-        `{"__proto__":{"items":[]}}`,
-        `{"items":[{"md5":"${rng.hex(32)}","name":"git","__proto__":{"admin":true}}]}`,
-        `{"constructor":{"prototype":{"polluted":true}},"items":[]}`,
-        `{"items":[{"md5":"${rng.hex(32)}","name":"git","constructor":{"prototype":{"x":1}}}]}`,
-        `{"items":[{"md5":"${rng.hex(32)}","name":"toString"},{"md5":"${rng.hex(32)}","name":"__proto__"},{"md5":"${rng.hex(32)}","name":"hasOwnProperty"}]}`,
-      ]))],
-      [1, () => Buffer.concat([
-        Buffer.from(`{"items":[{"md5":"${rng.hex(32)}","name":"`),
-        Buffer.from(rng.pick([[0xff], [0xc0, 0xaf], [0xed, 0xa0, 0x80], [0xf8, 0x88, 0x80, 0x80, 0x80], [0xe2, 0x82], [0x80]])),
-        Buffer.from('"}]}'),
-      ])],
-      [0.5, () => Buffer.from(`{"items":[{"md5":"${rng.hex(32)}","name":"${rng.pick(['\\ud800', '\\udfff\\ud800', 'a\\u0000b', '\\u001b[31m', '\\u2028'])}"}]}`)],
+      [
+        1,
+        () => {
+          const depth = rng.range(1000, 200_000);
+          return Buffer.from(
+            rng.chance(0.5) ? '['.repeat(depth) + ']'.repeat(depth) : `{"items":${'['.repeat(depth)}${']'.repeat(depth)}}`,
+          );
+        },
+      ],
+      [
+        0.5,
+        () => {
+          const depth = rng.range(1000, 50_000);
+          return Buffer.from(`${'{"a":'.repeat(depth)}{"__proto__":{"polluted":true}}${'}'.repeat(depth)}`);
+        },
+      ],
+      [
+        1,
+        () =>
+          Buffer.from(
+            rng.pick([
+              `{"items":[{"md5":1e999999,"name":-1e-999999}]}`,
+              `{"items":[{"md5":${'9'.repeat(5000)},"name":"git"}]}`,
+              `{"items":${'1'.repeat(10_000)}}`,
+              `{"items":[{"md5":"${rng.hex(32)}","name":123456789012345678901234567890}]}`,
+              `{"items":[{"md5":null,"name":null}]}`,
+              `{"items":{"length":1000000000}}`,
+            ]),
+          ),
+      ],
+      [
+        1.5,
+        () =>
+          Buffer.from(
+            rng.pick([
+              `{"items":[{"md5":"${rng.hex(32)}","name":"git"}],"__proto__":{"polluted":true}}`,
+              `{"__proto__":{"items":[]}}`,
+              `{"items":[{"md5":"${rng.hex(32)}","name":"git","__proto__":{"admin":true}}]}`,
+              `{"constructor":{"prototype":{"polluted":true}},"items":[]}`,
+              `{"items":[{"md5":"${rng.hex(32)}","name":"git","constructor":{"prototype":{"x":1}}}]}`,
+              `{"items":[{"md5":"${rng.hex(32)}","name":"toString"},{"md5":"${rng.hex(32)}","name":"__proto__"},{"md5":"${rng.hex(32)}","name":"hasOwnProperty"}]}`,
+            ]),
+          ),
+      ],
+      [
+        1,
+        () =>
+          Buffer.concat([
+            Buffer.from(`{"items":[{"md5":"${rng.hex(32)}","name":"`),
+            Buffer.from(rng.pick([[0xff], [0xc0, 0xaf], [0xed, 0xa0, 0x80], [0xf8, 0x88, 0x80, 0x80, 0x80], [0xe2, 0x82], [0x80]])),
+            Buffer.from('"}]}'),
+          ]),
+      ],
+      [
+        0.5,
+        () =>
+          Buffer.from(
+            `{"items":[{"md5":"${rng.hex(32)}","name":"${rng.pick(['\\ud800', '\\udfff\\ud800', 'a\\u0000b', '\\u001b[31m', '\\u2028'])}"}]}`,
+          ),
+      ],
       [0.5, () => Buffer.from(rng.pick(['', ' ', 'null', 'true', '1', '"x"', '[]', '{}', '{"items":[]}', '{"items":null}']))],
       [0.3, () => Buffer.from(JSON.stringify({ items: Array.from({ length: 1001 }, () => ({ md5: samples.signed.md5, name: 'git' })) }))],
       [0.05, () => Buffer.from(JSON.stringify({ items: [{ md5: rng.hex(32), name: 'x'.repeat(1_100_000) }] }))],
@@ -264,9 +427,28 @@ function makeGenerators(rng: Rng) {
     rng.weighted<string | undefined>([
       [10, () => 'application/json'],
       [1, () => undefined],
-      [4, () => rng.pick(['application/json; charset=utf-8', 'APPLICATION/JSON', 'application/json; charset=utf-16', 'application/json;;;', 'application/problem+json',
-        'application/merge-patch+json', 'text/plain', 'text/json', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x',
-        'application/octet-stream', '*/*', 'application/json; charset="', 'application/jsonx', ' application/json', 'application/json, text/plain'])],
+      [
+        4,
+        () =>
+          rng.pick([
+            'application/json; charset=utf-8',
+            'APPLICATION/JSON',
+            'application/json; charset=utf-16',
+            'application/json;;;',
+            'application/problem+json',
+            'application/merge-patch+json',
+            'text/plain',
+            'text/json',
+            'application/x-www-form-urlencoded',
+            'multipart/form-data; boundary=x',
+            'application/octet-stream',
+            '*/*',
+            'application/json; charset="',
+            'application/jsonx',
+            ' application/json',
+            'application/json, text/plain',
+          ]),
+      ],
       [1, () => rng.wire(60)],
     ]);
 
@@ -275,8 +457,25 @@ function makeGenerators(rng: Rng) {
       [12, () => `Bearer ${READER_KEY}`],
       [4, () => `Bearer ${ADMIN_KEY}`],
       [1, () => undefined],
-      [3, () => rng.pick(['Bearer', 'Bearer ', 'bearer ' + READER_KEY, 'BEARER  ' + ADMIN_KEY, `Basic ${Buffer.from(`a:${READER_KEY}`).toString('base64')}`,
-        `Bearer ${READER_KEY}x`, `Bearer ${READER_KEY} ${READER_KEY}`, `Bearer "${READER_KEY}"`, `Bearer ${'A'.repeat(8000)}`, 'Bearer é', 'Token x', ',', 'Bearer\t' + READER_KEY])],
+      [
+        3,
+        () =>
+          rng.pick([
+            'Bearer',
+            'Bearer ',
+            'bearer ' + READER_KEY,
+            'BEARER  ' + ADMIN_KEY,
+            `Basic ${Buffer.from(`a:${READER_KEY}`).toString('base64')}`,
+            `Bearer ${READER_KEY}x`,
+            `Bearer ${READER_KEY} ${READER_KEY}`,
+            `Bearer "${READER_KEY}"`,
+            `Bearer ${'A'.repeat(8000)}`,
+            'Bearer é',
+            'Token x',
+            ',',
+            'Bearer\t' + READER_KEY,
+          ]),
+      ],
       [1, () => `Bearer ${rng.wire(80)}`],
       [1, () => rng.wire(120)],
     ]);
@@ -289,16 +488,39 @@ function makeGenerators(rng: Rng) {
       const type = contentType();
       if (type !== undefined) out['content-type'] = type;
     }
-    if (rng.chance(0.15)) out['cache-control'] = rng.pick(['no-cache', 'max-age=0', 'no-store', ' , ,no-cache', 'max-age = 0 , x', `${', '.repeat(2000)}no-cache`, rng.wire(40)]);
+    if (rng.chance(0.15))
+      out['cache-control'] = rng.pick([
+        'no-cache',
+        'max-age=0',
+        'no-store',
+        ' , ,no-cache',
+        'max-age = 0 , x',
+        `${', '.repeat(2000)}no-cache`,
+        rng.wire(40),
+      ]);
     if (rng.chance(0.1)) out.accept = rng.pick(['application/json', 'application/problem+json', 'text/html', '*/*', '', rng.wire(40)]);
     if (rng.chance(0.1)) out['x-request-id'] = rng.chance(0.8) ? rng.wire(60) : 'r'.repeat(rng.range(1000, 8000));
     if (rng.chance(0.05)) out['x-forwarded-for'] = rng.wire(40);
     if (rng.chance(0.05)) out[`x-${rng.hex(6)}`] = rng.chance(0.7) ? rng.wire(100) : 'h'.repeat(rng.range(10_000, 40_000));
-    if (allowFraming && withBody && rng.chance(0.08)) out['content-length'] = rng.pick(['0', '1', '-1', 'abc', '99999999', String(rng.int(5000))]);
+    if (allowFraming && withBody && rng.chance(0.08))
+      out['content-length'] = rng.pick(['0', '1', '-1', 'abc', '99999999', String(rng.int(5000))]);
     return out;
   };
 
-  const injectMethods = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'HEAD', 'TRACE', 'PROPFIND', 'SEARCH', 'QUERY', 'PURGE'] as const;
+  const injectMethods = [
+    'GET',
+    'POST',
+    'PUT',
+    'DELETE',
+    'PATCH',
+    'OPTIONS',
+    'HEAD',
+    'TRACE',
+    'PROPFIND',
+    'SEARCH',
+    'QUERY',
+    'PURGE',
+  ] as const;
   const method = (choices: readonly string[]): string =>
     rng.weighted<string>([
       [8, () => 'GET'],
@@ -327,7 +549,21 @@ function makeGenerators(rng: Rng) {
     ]);
     const target = rng.weighted<string>([
       [8, () => mutatePath(basePath(m)) + queryString()],
-      [1, () => rng.pick(['*', 'http://127.0.0.1/healthz', 'http://evil.example/v1/cache', '', '/hea lthz', '/he\u0000althz', '/\u00e9\u00ff', `/v1/signatures/${rng.hex(32)}?name=\u00ff\u00fe`, '/\r'])],
+      [
+        1,
+        () =>
+          rng.pick([
+            '*',
+            'http://127.0.0.1/healthz',
+            'http://evil.example/v1/cache',
+            '',
+            '/hea lthz',
+            '/he\u0000althz',
+            '/\u00e9\u00ff',
+            `/v1/signatures/${rng.hex(32)}?name=\u00ff\u00fe`,
+            '/\r',
+          ]),
+      ],
       [1, () => `/${'a'.repeat(rng.range(16_000, 70_000))}`],
     ]);
     const version = rng.weighted<string>([
@@ -341,21 +577,49 @@ function makeGenerators(rng: Rng) {
     const auth = authorization();
     if (auth !== undefined) lines.push(`Authorization: ${auth}`);
     lines.push(`Content-Type: ${contentType() ?? 'application/json'}`);
-    for (let n = rng.weighted<number>([[6, () => 0], [3, () => 1], [1, () => rng.range(2, 4)]]); n > 0; n--) {
-      lines.push(rng.pick([
-        `X-A: ${rng.wire(60)}`, 'Bad Header: x', 'NoColon', ': empty-name', `X-Fold: a${eol} b`, 'X-Del: a\u007fb', 'X-Nul: a\u0000b',
-        `X-Big: ${'a'.repeat(rng.range(8000, 40_000))}`, `X-Request-Id: ${rng.wire(40)}`, 'Expect: 100-continue', 'Upgrade: h2c', 'Content-Encoding: gzip',
-      ]));
+    for (
+      let n = rng.weighted<number>([
+        [6, () => 0],
+        [3, () => 1],
+        [1, () => rng.range(2, 4)],
+      ]);
+      n > 0;
+      n--
+    ) {
+      lines.push(
+        rng.pick([
+          `X-A: ${rng.wire(60)}`,
+          'Bad Header: x',
+          'NoColon',
+          ': empty-name',
+          `X-Fold: a${eol} b`,
+          'X-Del: a\u007fb',
+          'X-Nul: a\u0000b',
+          `X-Big: ${'a'.repeat(rng.range(8000, 40_000))}`,
+          `X-Request-Id: ${rng.wire(40)}`,
+          'Expect: 100-continue',
+          'Upgrade: h2c',
+          'Content-Encoding: gzip',
+        ]),
+      );
     }
     const payload = rng.chance(0.8) ? body() : Buffer.alloc(0);
     const framing = rng.weighted<string>([
-      [3, () => 'none'], [6, () => 'exact'], [1, () => 'short'], [1, () => 'long'], [1, () => 'bad-length'], [1, () => 'two-lengths'],
-      [3, () => 'chunked'], [3, () => 'bad-chunks'], [1, () => 'te-and-cl'], [1, () => 'odd-te'],
+      [3, () => 'none'],
+      [6, () => 'exact'],
+      [1, () => 'short'],
+      [1, () => 'long'],
+      [1, () => 'bad-length'],
+      [1, () => 'two-lengths'],
+      [3, () => 'chunked'],
+      [3, () => 'bad-chunks'],
+      [1, () => 'te-and-cl'],
+      [1, () => 'odd-te'],
     ]);
     let bodyBytes: Buffer = Buffer.alloc(0);
     const chunked = (data: Buffer): Buffer => {
       const parts: Buffer[] = [];
-      for (let at = 0; at < data.length; ) {
+      for (let at = 0; at < data.length;) {
         const size = Math.min(data.length - at, rng.range(1, 4096));
         parts.push(Buffer.from(`${size.toString(16)}\r\n`), data.subarray(at, at + size), Buffer.from('\r\n'));
         at += size;
@@ -392,7 +656,18 @@ function makeGenerators(rng: Rng) {
         lines.push('Transfer-Encoding: chunked');
         bodyBytes = Buffer.concat([
           chunked(payload).subarray(0, rng.int(payload.length + 10)),
-          Buffer.from(rng.pick(['zz\r\nab\r\n0\r\n\r\n', '-1\r\nx\r\n', 'ffffffffffffffffff\r\n', '2\r\nabcd\r\n0\r\n\r\n', '2;\u0001\r\nab\r\n0\r\n\r\n', '0\r\nX-Trailer: \u0000\r\n\r\n', '5\r\nab', ''])),
+          Buffer.from(
+            rng.pick([
+              'zz\r\nab\r\n0\r\n\r\n',
+              '-1\r\nx\r\n',
+              'ffffffffffffffffff\r\n',
+              '2\r\nabcd\r\n0\r\n\r\n',
+              '2;\u0001\r\nab\r\n0\r\n\r\n',
+              '0\r\nX-Trailer: \u0000\r\n\r\n',
+              '5\r\nab',
+              '',
+            ]),
+          ),
         ]);
         break;
       case 'te-and-cl':
@@ -508,7 +783,9 @@ const onUncaught = (error: unknown) => uncaught.push(error);
 const rng = new Rng(SEED);
 const generators = makeGenerators(rng);
 const injectCases = Array.from({ length: INJECT_CASES }, (_, i) => generators.requestCase(i, generators.injectMethods, true));
-const fetchCases = Array.from({ length: FETCH_CASES }, (_, i) => generators.requestCase(i, ['PUT', 'PATCH', 'OPTIONS', 'HEAD', 'PROPFIND', 'SEARCH'], false));
+const fetchCases = Array.from({ length: FETCH_CASES }, (_, i) =>
+  generators.requestCase(i, ['PUT', 'PATCH', 'OPTIONS', 'HEAD', 'PROPFIND', 'SEARCH'], false),
+);
 const rawCases = Array.from({ length: RAW_CASES }, (_, i) => generators.rawCase(i));
 
 function count(key: string): void {
@@ -516,8 +793,13 @@ function count(key: string): void {
 }
 
 function describeCase(kind: string, c: RequestCase): string {
-  const headers = Object.entries(c.headers).map(([k, v]) => `${k}: ${JSON.stringify(v.length > 60 ? `${v.slice(0, 60)}…(${v.length})` : v)}`);
-  const body = c.body === undefined ? '' : ` body=${JSON.stringify(c.body.subarray(0, 80).toString('latin1'))}${c.body.length > 80 ? `…(${c.body.length}B)` : ''}`;
+  const headers = Object.entries(c.headers).map(
+    ([k, v]) => `${k}: ${JSON.stringify(v.length > 60 ? `${v.slice(0, 60)}…(${v.length})` : v)}`,
+  );
+  const body =
+    c.body === undefined
+      ? ''
+      : ` body=${JSON.stringify(c.body.subarray(0, 80).toString('latin1'))}${c.body.length > 80 ? `…(${c.body.length}B)` : ''}`;
   return `${kind}#${c.index} ${c.method} ${JSON.stringify(c.url.length > 120 ? `${c.url.slice(0, 120)}…(${c.url.length})` : c.url)} {${headers.join(', ')}}${body}`;
 }
 
@@ -576,9 +858,15 @@ beforeAll(async () => {
   // Warm up every kind of path (lazy modules, docs assets, JIT) before taking the baseline.
   const warmRng = new Rng(SEED ^ 0x1234);
   const warm = makeGenerators(warmRng);
-  await inBatches(Array.from({ length: 150 }, (_, i) => warm.requestCase(i, warm.injectMethods, true)), 16, async (c) => {
-    await stack.app.inject({ method: c.method as 'GET', url: c.url, headers: c.headers, ...(c.body && { payload: c.body }) }).catch(() => undefined);
-  });
+  await inBatches(
+    Array.from({ length: 150 }, (_, i) => warm.requestCase(i, warm.injectMethods, true)),
+    16,
+    async (c) => {
+      await stack.app
+        .inject({ method: c.method as 'GET', url: c.url, headers: c.headers, ...(c.body && { payload: c.body }) })
+        .catch(() => undefined);
+    },
+  );
   await settle();
   heapBaseline = heapAfterGc();
 }, 60_000);
@@ -601,7 +889,12 @@ describe(`fuzz (FUZZ_SEED=${SEED})`, () => {
           headers: c.headers,
           ...(c.body && { payload: c.body }),
         });
-        record(failures, where, () => judge({ status: response.statusCode, headers: response.headers, body: response.body }, c.method, { parserPossible: false, bodyComplete: true }));
+        record(failures, where, () =>
+          judge({ status: response.statusCode, headers: response.headers, body: response.body }, c.method, {
+            parserPossible: false,
+            bodyComplete: true,
+          }),
+        );
       } catch (error) {
         failures.push(`${where}: inject rejected: ${(error as Error).message}`);
       }
@@ -632,7 +925,9 @@ describe(`fuzz (FUZZ_SEED=${SEED})`, () => {
       }
       const body = await response.text();
       const headers = Object.fromEntries(response.headers.entries());
-      record(failures, where, () => judge({ status: response.status, headers, body }, c.method, { parserPossible: true, bodyComplete: true }));
+      record(failures, where, () =>
+        judge({ status: response.status, headers, body }, c.method, { parserPossible: true, bodyComplete: true }),
+      );
     });
     expect(failures, `FUZZ_SEED=${SEED} reproduces these`).toEqual([]);
   }, 120_000);
@@ -668,10 +963,15 @@ describe(`fuzz (FUZZ_SEED=${SEED})`, () => {
     expect(health.status).toBe(200);
     const ready = await fetch(`${baseUrl}/readyz`);
     expect(ready.status).toBe(200);
-    expect(((await ready.json()) as { carbonBlack: { inFlight: number; queued: number } }).carbonBlack).toMatchObject({ inFlight: 0, queued: 0 });
+    expect(((await ready.json()) as { carbonBlack: { inFlight: number; queued: number } }).carbonBlack).toMatchObject({
+      inFlight: 0,
+      queued: 0,
+    });
 
     stack.simulator.simulator.clearFaults();
-    const lookup = await fetch(`${baseUrl}/v1/signatures/${samples.signed.md5}?name=git`, { headers: { authorization: `Bearer ${READER_KEY}` } });
+    const lookup = await fetch(`${baseUrl}/v1/signatures/${samples.signed.md5}?name=git`, {
+      headers: { authorization: `Bearer ${READER_KEY}` },
+    });
     expect(lookup.status).toBe(200);
     expect(((await lookup.json()) as { signed: boolean }).signed).toBe(true);
 
@@ -680,7 +980,9 @@ describe(`fuzz (FUZZ_SEED=${SEED})`, () => {
     expect(Object.prototype, 'prototype pollution').not.toHaveProperty('polluted');
 
     const growth = heapAfterGc() - heapBaseline;
-    console.log(`fuzz FUZZ_SEED=${SEED}: ${JSON.stringify(tally)}; statuses ${JSON.stringify(statuses)}; heap growth ${(growth / 1024 / 1024).toFixed(1)} MB`);
+    console.log(
+      `fuzz FUZZ_SEED=${SEED}: ${JSON.stringify(tally)}; statuses ${JSON.stringify(statuses)}; heap growth ${(growth / 1024 / 1024).toFixed(1)} MB`,
+    );
     expect(growth, `heap grew by ${(growth / 1024 / 1024).toFixed(1)} MB (FUZZ_SEED=${SEED})`).toBeLessThan(HEAP_GROWTH_LIMIT);
   }, 60_000);
 });
@@ -689,7 +991,14 @@ describe('the judge itself (so a pass means something)', () => {
   const problem = (status: number, code: string) => ({
     status,
     headers: { 'content-type': 'application/problem+json', 'x-content-type-options': 'nosniff' },
-    body: JSON.stringify({ type: `urn:signet:problem:${code.toLowerCase().replaceAll('_', '-')}`, title: 't', status, detail: 'd', instance: '/', code }),
+    body: JSON.stringify({
+      type: `urn:signet:problem:${code.toLowerCase().replaceAll('_', '-')}`,
+      title: 't',
+      status,
+      detail: 'd',
+      instance: '/',
+      code,
+    }),
   });
   const options = { parserPossible: true, bodyComplete: true };
 
@@ -697,17 +1006,28 @@ describe('the judge itself (so a pass means something)', () => {
     expect(judge(problem(404, 'NOT_FOUND'), 'GET', options)).toBe('ok');
     expect(judge(problem(502, 'CB_SERVER_ERROR'), 'GET', options)).toBe('ok');
     expect(judge({ status: 200, headers: {}, body: '{}' }, 'GET', options)).toBe('ok');
-    expect(judge({ status: 400, headers: { 'content-type': 'application/json' }, body: clientErrorBodies[400]! }, 'GET', options)).toBe('parser');
+    expect(judge({ status: 400, headers: { 'content-type': 'application/json' }, body: clientErrorBodies[400]! }, 'GET', options)).toBe(
+      'parser',
+    );
     expect(judge({ status: 400, headers: {}, body: '' }, 'GET', options)).toBe('parser');
   });
 
   it('refuses a 500, a plain-JSON error, a mismatched problem, a parser answer from the app, a HEAD with a body', () => {
     expect(() => judge(problem(500, 'INTERNAL_ERROR'), 'GET', options)).toThrow('500');
-    expect(() => judge({ status: 400, headers: { 'content-type': 'application/json' }, body: '{"error":"x"}' }, 'GET', options)).toThrow(/not problem\+json/);
+    expect(() => judge({ status: 400, headers: { 'content-type': 'application/json' }, body: '{"error":"x"}' }, 'GET', options)).toThrow(
+      /not problem\+json/,
+    );
     expect(() => judge({ ...problem(400, 'INVALID_REQUEST'), status: 401 }, 'GET', options)).toThrow(/problem.status/);
-    expect(() => judge({ status: 400, headers: { 'content-type': 'application/json' }, body: clientErrorBodies[400]! }, 'GET', { ...options, parserPossible: false })).toThrow();
+    expect(() =>
+      judge({ status: 400, headers: { 'content-type': 'application/json' }, body: clientErrorBodies[400]! }, 'GET', {
+        ...options,
+        parserPossible: false,
+      }),
+    ).toThrow();
     expect(() => judge(problem(404, 'NOT_FOUND'), 'HEAD', options)).toThrow(/HEAD/);
-    expect(() => judge({ ...problem(404, 'NOT_FOUND'), headers: { 'content-type': 'application/problem+json' } }, 'GET', options)).toThrow(/security headers/);
+    expect(() => judge({ ...problem(404, 'NOT_FOUND'), headers: { 'content-type': 'application/problem+json' } }, 'GET', options)).toThrow(
+      /security headers/,
+    );
     expect(() => judge({ status: 200, headers: {}, body: 'at handler (/srv/app/src/x.ts:12:3)' }, 'GET', options)).toThrow(/stack/);
   });
 });

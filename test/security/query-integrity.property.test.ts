@@ -40,11 +40,80 @@ const validName = (name: string): boolean => name.length >= 1 && name.length <= 
 
 /** Pieces that mean something to a query parser, or to a careless escaper. */
 const hostileFragments = [
-  '"', '\\', '\\\\', '\\"', '"\\', ' ', '  ', 'OR', 'AND', 'NOT', 'TO', 'or', 'and', 'not', 'to',
-  '*', '?', '(', ')', '()', ':', '-', '+', '!', '~', '^', '[', ']', '{', '}', '/', '&&', '||', '&', '=', '%', '%20', '%22', '#', ';', ',',
-  'digsig_result:Signed', ' OR digsig_result:Signed', 'process_md5:', 'process_md5:*', 'digsig_prog_name:', '*:*', '-digsig_prog_name:x',
-  ') OR (', '" OR "', '\\" OR digsig_result:Signed \\"', 'git', 'powershell.exe', 'Google Chrome', 'a-b', 'x.y_z',
-  'é', 'ß', 'İ', 'Ω', '名前', 'имя', 'اسم', '🙂', '👩‍💻', '🇫🇷', '\u00a0', '\u2028', '\u2029', '\u3000', '\ufeff', '\u200b', '\u202e', '\ufffd',
+  '"',
+  '\\',
+  '\\\\',
+  '\\"',
+  '"\\',
+  ' ',
+  '  ',
+  'OR',
+  'AND',
+  'NOT',
+  'TO',
+  'or',
+  'and',
+  'not',
+  'to',
+  '*',
+  '?',
+  '(',
+  ')',
+  '()',
+  ':',
+  '-',
+  '+',
+  '!',
+  '~',
+  '^',
+  '[',
+  ']',
+  '{',
+  '}',
+  '/',
+  '&&',
+  '||',
+  '&',
+  '=',
+  '%',
+  '%20',
+  '%22',
+  '#',
+  ';',
+  ',',
+  'digsig_result:Signed',
+  ' OR digsig_result:Signed',
+  'process_md5:',
+  'process_md5:*',
+  'digsig_prog_name:',
+  '*:*',
+  '-digsig_prog_name:x',
+  ') OR (',
+  '" OR "',
+  '\\" OR digsig_result:Signed \\"',
+  'git',
+  'powershell.exe',
+  'Google Chrome',
+  'a-b',
+  'x.y_z',
+  'é',
+  'ß',
+  'İ',
+  'Ω',
+  '名前',
+  'имя',
+  'اسم',
+  '🙂',
+  '👩‍💻',
+  '🇫🇷',
+  '\u00a0',
+  '\u2028',
+  '\u2029',
+  '\u3000',
+  '\ufeff',
+  '\u200b',
+  '\u202e',
+  '\ufffd',
 ];
 
 const fragmentArb = fc.oneof(
@@ -63,7 +132,13 @@ const unicodeNameArb = fc.oneof(
   fc.string({ unit: 'binary', minLength: 1, maxLength: 260, size: 'max' }),
 );
 
-const nameArb = fc.oneof(unicodeNameArb, hostileNameArb, hostileNameArb.map((name) => name.repeat(40).slice(0, 260))).filter(validName);
+const nameArb = fc
+  .oneof(
+    unicodeNameArb,
+    hostileNameArb,
+    hostileNameArb.map((name) => name.repeat(40).slice(0, 260)),
+  )
+  .filter(validName);
 
 /** 16 random bytes, hex, with each digit's case picked at random: the API takes any case. */
 const md5Arb = fc
@@ -251,7 +326,12 @@ describe('a name that is not well-formed Unicode', () => {
   it('is refused with a 400 rather than looked up under another name', async () => {
     const md5 = unique('e'.repeat(32));
     const payload = `{"items":[{"md5":"${md5}","name":"git\\ud800"}]}`;
-    const response = await stack.app.inject({ method: 'POST', url: '/v1/signatures/batch', payload, headers: { 'content-type': 'application/json' } });
+    const response = await stack.app.inject({
+      method: 'POST',
+      url: '/v1/signatures/batch',
+      payload,
+      headers: { 'content-type': 'application/json' },
+    });
     expect(response.statusCode).toBe(400);
   });
 });

@@ -88,14 +88,26 @@ beforeAll(async () => {
     method: 'POST',
     url: '/v1/signatures/batch',
     headers: reader,
-    payload: { items: [{ md5: samples.signed.md5, name: 'git' }, { md5: samples.nameDiffers.md5, name: 'chrome.exe' }, { md5: freshMd5(), name: 'x' }] },
+    payload: {
+      items: [
+        { md5: samples.signed.md5, name: 'git' },
+        { md5: samples.nameDiffers.md5, name: 'chrome.exe' },
+        { md5: freshMd5(), name: 'x' },
+      ],
+    },
   });
 
   // Who may call.
   await call('wrong key', { url: `/v1/signatures/${samples.signed.md5}?name=git`, headers: bearer(WRONG_KEY) });
   await call('wrong key, lower-case scheme', { url: '/v1/cache', headers: { authorization: `bearer ${WRONG_KEY}` } });
-  await call('key in the wrong scheme', { url: `/v1/signatures/${samples.signed.md5}?name=git`, headers: { authorization: `Basic ${Buffer.from(`ops:${OPS_KEY}`).toString('base64')}` } });
-  await call('key with a space', { url: `/v1/signatures/${samples.signed.md5}?name=git`, headers: { authorization: `Bearer ${OPS_KEY} ${WRONG_KEY}` } });
+  await call('key in the wrong scheme', {
+    url: `/v1/signatures/${samples.signed.md5}?name=git`,
+    headers: { authorization: `Basic ${Buffer.from(`ops:${OPS_KEY}`).toString('base64')}` },
+  });
+  await call('key with a space', {
+    url: `/v1/signatures/${samples.signed.md5}?name=git`,
+    headers: { authorization: `Bearer ${OPS_KEY} ${WRONG_KEY}` },
+  });
   await call('no key', `/v1/signatures/${samples.signed.md5}?name=git`);
   await call('lookup key on an admin route', { url: '/v1/cache', headers: reader });
   await call('lookup key forgetting', { method: 'DELETE', url: `/v1/cache/${samples.signed.md5}`, headers: reader });
@@ -116,7 +128,12 @@ beforeAll(async () => {
     sim.clearFaults();
     sim.setFaults(faults);
     await call(`upstream ${what}`, { url: `/v1/signatures/${freshMd5()}?name=git`, headers: ops });
-    await call(`upstream ${what} in a batch`, { method: 'POST', url: '/v1/signatures/batch', headers: ops, payload: { items: [{ md5: freshMd5(), name: 'git' }] } });
+    await call(`upstream ${what} in a batch`, {
+      method: 'POST',
+      url: '/v1/signatures/batch',
+      headers: ops,
+      payload: { items: [{ md5: freshMd5(), name: 'git' }] },
+    });
   }
   sim.clearFaults();
 
@@ -124,9 +141,24 @@ beforeAll(async () => {
   await call('bad md5', { url: '/v1/signatures/nothex?name=git', headers: ops });
   await call('name with a control character', { url: `/v1/signatures/${samples.signed.md5}?name=a%0Ab`, headers: ops });
   await call('unknown parameter', { url: `/v1/signatures/${samples.signed.md5}?name=git&token=x`, headers: ops });
-  await call('invalid JSON', { method: 'POST', url: '/v1/signatures/batch', headers: { ...ops, 'content-type': 'application/json' }, payload: '{"items":[' });
-  await call('text body', { method: 'POST', url: '/v1/signatures/batch', headers: { ...ops, 'content-type': 'text/plain' }, payload: 'items' });
-  await call('huge body', { method: 'POST', url: '/v1/signatures/batch', headers: { ...ops, 'content-type': 'application/json' }, payload: JSON.stringify({ items: [{ md5: samples.signed.md5, name: 'x'.repeat(2_000_000) }] }) });
+  await call('invalid JSON', {
+    method: 'POST',
+    url: '/v1/signatures/batch',
+    headers: { ...ops, 'content-type': 'application/json' },
+    payload: '{"items":[',
+  });
+  await call('text body', {
+    method: 'POST',
+    url: '/v1/signatures/batch',
+    headers: { ...ops, 'content-type': 'text/plain' },
+    payload: 'items',
+  });
+  await call('huge body', {
+    method: 'POST',
+    url: '/v1/signatures/batch',
+    headers: { ...ops, 'content-type': 'application/json' },
+    payload: JSON.stringify({ items: [{ md5: samples.signed.md5, name: 'x'.repeat(2_000_000) }] }),
+  });
   await call('unknown route', { url: '/v2/everything', headers: ops });
   await call('unknown route, no key', '/admin');
 
@@ -142,8 +174,22 @@ describe('the session itself', () => {
   it('went through every kind of answer', () => {
     const statuses = new Set(responses.map(({ response }) => response.statusCode));
     for (const status of [200, 204, 400, 401, 403, 404, 413, 415, 429, 502, 503, 504]) expect(statuses, `a ${status}`).toContain(status);
-    const codes = new Set(responses.map(({ response }) => (response.headers['content-type']?.toString().includes('problem') ? (response.json() as { code: string }).code : '')));
-    for (const code of ['CB_TOKEN_REJECTED', 'CB_SERVER_ERROR', 'CB_MALFORMED_RESPONSE', 'CB_UNREACHABLE', 'CB_TIMEOUT', 'CB_RATE_LIMITED', 'UNAUTHORIZED', 'FORBIDDEN', 'RATE_LIMITED']) {
+    const codes = new Set(
+      responses.map(({ response }) =>
+        response.headers['content-type']?.toString().includes('problem') ? (response.json() as { code: string }).code : '',
+      ),
+    );
+    for (const code of [
+      'CB_TOKEN_REJECTED',
+      'CB_SERVER_ERROR',
+      'CB_MALFORMED_RESPONSE',
+      'CB_UNREACHABLE',
+      'CB_TIMEOUT',
+      'CB_RATE_LIMITED',
+      'UNAUTHORIZED',
+      'FORBIDDEN',
+      'RATE_LIMITED',
+    ]) {
       expect(codes, code).toContain(code);
     }
   });
@@ -157,7 +203,9 @@ describe('the session itself', () => {
     expect(entries.some((entry) => entry.msg === 'caller lacks the role')).toBe(true);
     // Upstream failures are logged with the error and its cause chain.
     const errors = entries.filter((entry) => typeof entry.err === 'object' && entry.err !== null);
-    expect(errors.map((entry) => (entry as { code?: string }).code)).toEqual(expect.arrayContaining(['CB_TOKEN_REJECTED', 'CB_TIMEOUT', 'CB_UNREACHABLE']));
+    expect(errors.map((entry) => (entry as { code?: string }).code)).toEqual(
+      expect.arrayContaining(['CB_TOKEN_REJECTED', 'CB_TIMEOUT', 'CB_UNREACHABLE']),
+    );
     expect(JSON.stringify(errors)).toContain('127.0.0.1');
   });
 });
@@ -170,7 +218,10 @@ describe('no secret', () => {
 
   it('in any response body or header', () => {
     const leaks = responses.flatMap(({ what, response }) => {
-      const found = [...leaksIn(response.body).map((name) => `${name} in the body`), ...leaksIn(JSON.stringify(response.headers)).map((name) => `${name} in a header`)];
+      const found = [
+        ...leaksIn(response.body).map((name) => `${name} in the body`),
+        ...leaksIn(JSON.stringify(response.headers)).map((name) => `${name} in a header`),
+      ];
       return found.map((leak) => `${what} (${response.statusCode}): ${leak}`);
     });
     expect(leaks).toEqual([]);
@@ -204,13 +255,28 @@ describe('redaction', () => {
     // The session's lines carry no headers (Fastify's request serializer leaves them out), so check the censor directly.
     const captured: string[] = [];
     const logger = createLogger({ level: 'trace', pretty: false, destination: { write: (line: string) => void captured.push(line) } });
-    logger.info({ req: { headers: { authorization: `Bearer ${OPS_KEY}`, 'x-auth-token': CB_TOKEN, cookie: `k=${READER_KEY}`, accept: '*/*' } } }, 'request headers');
+    logger.info(
+      { req: { headers: { authorization: `Bearer ${OPS_KEY}`, 'x-auth-token': CB_TOKEN, cookie: `k=${READER_KEY}`, accept: '*/*' } } },
+      'request headers',
+    );
     logger.warn({ headers: { authorization: `Bearer ${READER_KEY}`, 'x-auth-token': CB_TOKEN } }, 'upstream request headers');
     logger.debug({ token: CB_TOKEN, apiKey: OPS_KEY, carbonBlack: { token: CB_TOKEN }, auth: { apiKey: BURST_KEY } }, 'settings');
-    const [request, upstream, settings] = captured.map((line) => JSON.parse(line) as Record<string, Record<string, Record<string, string>>>);
-    expect(request!.req!.headers).toEqual({ authorization: '[redacted]', 'x-auth-token': '[redacted]', cookie: '[redacted]', accept: '*/*' });
+    const [request, upstream, settings] = captured.map(
+      (line) => JSON.parse(line) as Record<string, Record<string, Record<string, string>>>,
+    );
+    expect(request!.req!.headers).toEqual({
+      authorization: '[redacted]',
+      'x-auth-token': '[redacted]',
+      cookie: '[redacted]',
+      accept: '*/*',
+    });
     expect(upstream!.headers).toEqual({ authorization: '[redacted]', 'x-auth-token': '[redacted]' });
-    expect(settings).toMatchObject({ token: '[redacted]', apiKey: '[redacted]', carbonBlack: { token: '[redacted]' }, auth: { apiKey: '[redacted]' } });
+    expect(settings).toMatchObject({
+      token: '[redacted]',
+      apiKey: '[redacted]',
+      carbonBlack: { token: '[redacted]' },
+      auth: { apiKey: '[redacted]' },
+    });
     expect(captured.flatMap(leaksIn)).toEqual([]);
   });
 });

@@ -111,7 +111,11 @@ describe('without CB_CA_FILE', () => {
 
   it('gives a batch item the same error', async () => {
     const app = await signet({});
-    const response = await app.inject({ method: 'POST', url: '/v1/signatures/batch', payload: { items: [{ md5: samples.signed.md5, name: 'git' }] } });
+    const response = await app.inject({
+      method: 'POST',
+      url: '/v1/signatures/batch',
+      payload: { items: [{ md5: samples.signed.md5, name: 'git' }] },
+    });
     expect(response.statusCode).toBe(200);
     expect(response.json()).toMatchObject({ results: [{ error: { status: 502, code: 'CB_TLS_UNTRUSTED' } }] });
     expect(app.signatures.stats().size).toBe(0);
@@ -191,7 +195,9 @@ describe('npm start with CB_TLS_INSECURE=true', () => {
     const listenedAt = entries.findIndex((entry) => String(entry.msg).startsWith('Server listening'));
     expect(warnedAt).toBeLessThan(listenedAt);
 
-    const response = await fetch(`${listening}/v1/signatures/${samples.signed.md5}?name=git`, { headers: { authorization: `Bearer ${API_KEY}` } });
+    const response = await fetch(`${listening}/v1/signatures/${samples.signed.md5}?name=git`, {
+      headers: { authorization: `Bearer ${API_KEY}` },
+    });
     expect(response.status).toBe(200);
     expect(((await response.json()) as { signed: boolean }).signed).toBe(true);
 

@@ -177,7 +177,12 @@ describe('admin endpoints', () => {
     await app.close();
   });
   const admin = (method: 'GET' | 'PUT' | 'DELETE', payload?: unknown) =>
-    app.inject({ method, url: '/__simulator/faults', headers: { 'x-auth-token': TOKEN }, ...(payload === undefined ? {} : { payload: payload as object }) });
+    app.inject({
+      method,
+      url: '/__simulator/faults',
+      headers: { 'x-auth-token': TOKEN },
+      ...(payload === undefined ? {} : { payload: payload as object }),
+    });
 
   it('GET shows the current settings', async () => {
     const response = await admin('GET');

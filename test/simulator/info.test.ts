@@ -22,7 +22,9 @@ describe('server facts', () => {
   });
 
   it('GET /api/v1/storage/events/partition gives a partition map', async () => {
-    const body = (await get('/api/v1/storage/events/partition')).json<Record<string, { name: string; status: string; info: { isLegacy: boolean } }>>();
+    const body = (await get('/api/v1/storage/events/partition')).json<
+      Record<string, { name: string; status: string; info: { isLegacy: boolean } }>
+    >();
     expect(Object.keys(body).length).toBeGreaterThan(0);
     for (const [key, partition] of Object.entries(body)) {
       expect(partition.name).toBe(key);
@@ -49,7 +51,11 @@ describe('GET /api/v1/binary/:md5/summary', () => {
     const entry = populationEntry(3);
     expect(entry.signed).toBe(false);
     const body = (await get(`/api/v1/binary/${entry.md5}/summary`)).json();
-    expect(body).toMatchObject({ digsig_result: 'Unsigned', digsig_prog_name: '', observed_filename: [expect.stringContaining(entry.name)] });
+    expect(body).toMatchObject({
+      digsig_result: 'Unsigned',
+      digsig_prog_name: '',
+      observed_filename: [expect.stringContaining(entry.name)],
+    });
   });
 
   it('is 404 for a binary the server never saw', async () => {

@@ -4,11 +4,40 @@ import { samples } from '../../src/simulator/fixtures.js';
 import { search, searchJson, seedQuery, simulator, TOKEN } from './helpers.js';
 
 const SEED_ROW_KEYS = [
-  'childproc_count', 'cmdline', 'comms_ip', 'crossproc_count', 'current_segment', 'emet_config', 'emet_count',
-  'filemod_count', 'filtering_known_dlls', 'group', 'host_type', 'hostname', 'id', 'interface_ip', 'last_update',
-  'modload_count', 'netconn_count', 'os_type', 'parent_md5', 'parent_name', 'parent_pid', 'parent_unique_id', 'path',
-  'process_md5', 'process_name', 'process_pid', 'processblock_count', 'regmod_count', 'segment_id', 'sensor_id',
-  'start', 'terminated', 'unique_id', 'username',
+  'childproc_count',
+  'cmdline',
+  'comms_ip',
+  'crossproc_count',
+  'current_segment',
+  'emet_config',
+  'emet_count',
+  'filemod_count',
+  'filtering_known_dlls',
+  'group',
+  'host_type',
+  'hostname',
+  'id',
+  'interface_ip',
+  'last_update',
+  'modload_count',
+  'netconn_count',
+  'os_type',
+  'parent_md5',
+  'parent_name',
+  'parent_pid',
+  'parent_unique_id',
+  'path',
+  'process_md5',
+  'process_name',
+  'process_pid',
+  'processblock_count',
+  'regmod_count',
+  'segment_id',
+  'sensor_id',
+  'start',
+  'terminated',
+  'unique_id',
+  'username',
 ];
 
 let app: SimulatorInstance;
@@ -32,8 +61,18 @@ describe('the seed lookup', () => {
     const body = response.json();
     expect(Object.keys(body).sort()).toEqual(
       [
-        'terms', 'results', 'elapsed', 'total_results', 'highlights', 'facets', 'tagged_pids', 'start', 'filtered',
-        'comprehensive_search', 'all_segments', 'incomplete_results',
+        'terms',
+        'results',
+        'elapsed',
+        'total_results',
+        'highlights',
+        'facets',
+        'tagged_pids',
+        'start',
+        'filtered',
+        'comprehensive_search',
+        'all_segments',
+        'incomplete_results',
       ].sort(),
     );
     expect(body.results).toHaveLength(1);
@@ -228,7 +267,13 @@ describe('paging and sorting', () => {
   });
 
   it('rejects a bad rows, start or sort', async () => {
-    const bad: Record<string, string | number>[] = [{ rows: -1 }, { rows: 'ten' }, { start: '1.5' }, { sort: 'bogus desc' }, { sort: 'last_update sideways' }];
+    const bad: Record<string, string | number>[] = [
+      { rows: -1 },
+      { rows: 'ten' },
+      { start: '1.5' },
+      { sort: 'bogus desc' },
+      { sort: 'last_update sideways' },
+    ];
     for (const params of bad) {
       const response = await search(app, { q: 'process_name:git', ...params });
       expect(response.statusCode, JSON.stringify(params)).toBe(400);

@@ -174,11 +174,17 @@ describe('an unusable snapshot', () => {
     ['a badly escaped name', `${md5Of(1)}\t${NOW}\t${HOUR}\t0:"a\\qb"`],
     ['a name that is not a string', `${md5Of(1)}\t${NOW}\t${HOUR}\t0:"a" + "b"`],
     ['a raw control character in a name', `${md5Of(1)}\t${NOW}\t${HOUR}\t0:"a\u0001b"`],
-    ['invalid UTF-8 in a name', Buffer.concat([Buffer.from(`${md5Of(1)}\t${NOW}\t${HOUR}\t0:"a`), Buffer.from([0xc3, 0x28]), Buffer.from('"')])],
+    [
+      'invalid UTF-8 in a name',
+      Buffer.concat([Buffer.from(`${md5Of(1)}\t${NOW}\t${HOUR}\t0:"a`), Buffer.from([0xc3, 0x28]), Buffer.from('"')]),
+    ],
     ['a 17-digit number', `${md5Of(1)}\t12345678901234567\t${HOUR}\t1`],
     ['an upper-case md5', `${md5Of(1).toUpperCase().replace(/0/g, 'A')}\t${NOW}\t${HOUR}\t1`],
   ])('%s: warns and yields nothing', async (_what, line) => {
-    await writeFile(file, Buffer.concat([Buffer.from(`signet-cache-snapshot\t${SNAPSHOT_VERSION}\t1\n`), Buffer.from(line), Buffer.from('\n')]));
+    await writeFile(
+      file,
+      Buffer.concat([Buffer.from(`signet-cache-snapshot\t${SNAPSHOT_VERSION}\t1\n`), Buffer.from(line), Buffer.from('\n')]),
+    );
     await expectWarningAndEmpty();
   });
 });

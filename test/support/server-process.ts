@@ -14,7 +14,10 @@ export interface ServerProcess {
  * Starts the real entry point (src/server.ts, as `npm start` runs it, through
  * tsx so no build is needed) with PORT=0 and resolves once it listens.
  */
-export async function startServerProcess(env: Record<string, string>, entry: string[] = ['--import', 'tsx', 'src/server.ts']): Promise<ServerProcess> {
+export async function startServerProcess(
+  env: Record<string, string>,
+  entry: string[] = ['--import', 'tsx', 'src/server.ts'],
+): Promise<ServerProcess> {
   const child = spawn(process.execPath, entry, {
     env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

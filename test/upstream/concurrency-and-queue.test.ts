@@ -1,9 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import {
-  UpstreamOverloadedError,
-  createGuardedUpstream,
-  type GuardedUpstream,
-} from '../../src/upstream/guarded-upstream.js';
+import { UpstreamOverloadedError, createGuardedUpstream, type GuardedUpstream } from '../../src/upstream/guarded-upstream.js';
 import { SlotQueue } from '../../src/upstream/slot-queue.js';
 import { FakeUpstream, flush, guardOptions, serverError, track } from './support/fake-upstream.js';
 

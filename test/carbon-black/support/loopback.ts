@@ -18,10 +18,7 @@ export interface LoopbackServer {
   close(): Promise<void>;
 }
 
-export async function startLoopbackServer(
-  handler: http.RequestListener,
-  tls?: { key: string; cert: string },
-): Promise<LoopbackServer> {
+export async function startLoopbackServer(handler: http.RequestListener, tls?: { key: string; cert: string }): Promise<LoopbackServer> {
   let connections = 0;
   let requests = 0;
   let closedRequestSockets = 0;

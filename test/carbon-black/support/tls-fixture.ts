@@ -38,8 +38,24 @@ function issueLeaf(dir: string, name: string, subjectAltName: string): void {
     `subjectAltName=${subjectAltName}\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature\nextendedKeyUsage=serverAuth\n`,
   );
   openssl(
-    ['x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '2', '-sha256',
-      '-extfile', `${name}.ext`, '-out', `${name}.pem`],
+    [
+      'x509',
+      '-req',
+      '-in',
+      `${name}.csr`,
+      '-CA',
+      'ca.pem',
+      '-CAkey',
+      'ca.key',
+      '-CAcreateserial',
+      '-days',
+      '2',
+      '-sha256',
+      '-extfile',
+      `${name}.ext`,
+      '-out',
+      `${name}.pem`,
+    ],
     dir,
   );
 }
@@ -48,16 +64,46 @@ export function createTlsFixture(): TlsFixture {
   const dir = mkdtempSync(join(tmpdir(), 'signet-cb-tls-'));
   newKey(dir, 'ca.key');
   openssl(
-    ['req', '-x509', '-new', '-key', 'ca.key', '-out', 'ca.pem', '-days', '2', '-sha256', '-subj', '/CN=Signet Test CA',
-      '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign'],
+    [
+      'req',
+      '-x509',
+      '-new',
+      '-key',
+      'ca.key',
+      '-out',
+      'ca.pem',
+      '-days',
+      '2',
+      '-sha256',
+      '-subj',
+      '/CN=Signet Test CA',
+      '-addext',
+      'basicConstraints=critical,CA:TRUE',
+      '-addext',
+      'keyUsage=critical,keyCertSign,cRLSign',
+    ],
     dir,
   );
   issueLeaf(dir, 'leaf', 'IP:127.0.0.1,DNS:localhost');
   issueLeaf(dir, 'wrong-name', 'DNS:cb.internal');
   newKey(dir, 'self.key');
   openssl(
-    ['req', '-x509', '-new', '-key', 'self.key', '-out', 'self.pem', '-days', '2', '-sha256', '-subj', '/CN=127.0.0.1',
-      '-addext', 'subjectAltName=IP:127.0.0.1'],
+    [
+      'req',
+      '-x509',
+      '-new',
+      '-key',
+      'self.key',
+      '-out',
+      'self.pem',
+      '-days',
+      '2',
+      '-sha256',
+      '-subj',
+      '/CN=127.0.0.1',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1',
+    ],
     dir,
   );
   const read = (name: string) => readFileSync(join(dir, name), 'utf8');
