@@ -7,9 +7,9 @@
  * the compiled service needs, a dist/ that does not start, or a CMD that is wrong.
  */
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import type { Cmd } from 'dockerfile-ast';
 import { DockerfileParser } from 'dockerfile-ast';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -70,6 +70,29 @@ describe('the production bundle', () => {
   it('holds what the Dockerfile copies and nothing the build needs', () => {
     expect(copied.map((source) => source.split('/').at(-1)).sort()).toEqual(['dist', 'node_modules', 'package-lock.json', 'package.json']);
     expect(() => execFileSync('npm', ['ls', 'typescript', 'vitest', 'tsx'], { cwd: bundle, stdio: 'pipe' })).toThrow();
+  });
+
+  it('holds no simulator or demo code, and every compiled file is reached from the entry point', () => {
+    const dist = join(bundle, 'dist');
+    const compiled = readdirSync(dist, { recursive: true, encoding: 'utf8' }).filter((file) => file.endsWith('.js'));
+    expect(compiled.filter((file) => /simulator|demo/.test(file))).toEqual([]);
+    for (const file of compiled) expect(readFileSync(join(dist, file), 'utf8'), file).not.toMatch(/buildSimulator|simulator\//);
+    // Follow the relative imports from the image's entry point: a file nothing imports is one the image cannot run.
+    const entry = relative(dist, join(bundle, command[1] ?? ''));
+    const reached = new Set<string>();
+    const pending = [entry];
+    while (pending.length > 0) {
+      const file = pending.pop()!;
+      if (reached.has(file)) continue;
+      reached.add(file);
+      const source = readFileSync(join(dist, file), 'utf8');
+      for (const [, specifier] of source.matchAll(/(?:from|import)\s*\(?\s*'(\.[^']+)'/g)) {
+        pending.push(relative(dist, join(dist, dirname(file), specifier!)));
+      }
+    }
+    // A module of types only compiles to `export {};`: nothing to run, nothing imports it at run time.
+    const typesOnly = (file: string) => /^export \{\};\s*(?:\/\/# sourceMappingURL=\S+)?\s*$/.test(readFileSync(join(dist, file), 'utf8'));
+    expect([...reached].sort()).toEqual(compiled.filter((file) => !typesOnly(file)).sort());
   });
 
   it('starts with the image command, answers probes and a lookup, and stops cleanly on SIGTERM', async () => {
