@@ -15,7 +15,8 @@
 # Three stages: `deps` installs production dependencies only, `build` installs
 # everything and compiles TypeScript, and the runtime stage takes dist/ from one
 # and node_modules/ from the other. Nothing from the build toolchain (tsc, tsx,
-# vitest, eslint...) reaches the runtime image.
+# vitest, eslint...) reaches the runtime image, and neither does the
+# simulator or the demo: tsconfig.build.json compiles the service alone.
 #
 # Base images are pinned by major tag (Node 24 is the current LTS). Renovate or
 # Dependabot can additionally pin them by digest (node:24-bookworm-slim@sha256:...).
