@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import ts from 'typescript';
-import { ROOT, SERVER_ENTRY, TARGET_BUILD, TARGET_SOURCES } from './paths.js';
+import { ROOT, SERVER_ENTRY, SIMULATOR_ENTRY, TARGET_BUILD, TARGET_SOURCES } from './paths.js';
 
 export interface BuildOutcome {
   ran: boolean;
@@ -13,21 +13,27 @@ export interface BuildOutcome {
 }
 
 /**
- * `npm run build`: the bench measures dist/, what `npm start` runs. tsc emits
+ * `npm run build`: the bench measures dist/, what `npm start` runs; its
+ * upstream, the simulator, is compiled apart (`npm run build:simulator`). tsc emits
  * even when it reports type errors (others may be mid-edit), so a failed
  * build is reported but does not stop the bench as long as dist/server.js exists.
  */
 export function buildService(skip: boolean): BuildOutcome {
   if (skip) {
     if (!existsSync(SERVER_ENTRY)) throw new Error('BENCH_SKIP_BUILD=1 but dist/server.js does not exist: run npm run build');
+    if (!existsSync(SIMULATOR_ENTRY)) throw new Error('BENCH_SKIP_BUILD=1 but the simulator is not built: run npm run build:simulator');
     return { ran: false, ok: true, ms: 0 };
   }
   const started = performance.now();
   const result = spawnSync('npm', ['run', '--silent', 'build'], { cwd: ROOT, encoding: 'utf8' });
+  const simulator = spawnSync('npm', ['run', '--silent', 'build:simulator'], { cwd: ROOT, encoding: 'utf8' });
   const ms = Math.round(performance.now() - started);
-  const ok = result.status === 0;
+  const ok = result.status === 0 && simulator.status === 0;
   if (!existsSync(SERVER_ENTRY)) {
     throw new Error(`npm run build produced no dist/server.js:\n${result.stdout}${result.stderr}`);
+  }
+  if (!existsSync(SIMULATOR_ENTRY)) {
+    throw new Error(`npm run build:simulator produced no ${SIMULATOR_ENTRY}:\n${simulator.stdout}${simulator.stderr}`);
   }
   return { ran: true, ok, ms, ...(!ok && { output: `${result.stdout}${result.stderr}`.slice(0, 4000) }) };
 }

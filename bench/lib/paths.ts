@@ -8,7 +8,9 @@ import { fileURLToPath } from 'node:url';
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const DIST = join(ROOT, 'dist');
 export const SERVER_ENTRY = join(DIST, 'server.js');
-export const SIMULATOR_ENTRY = join(DIST, 'simulator', 'main.js');
+/** The simulator compiled apart from the service (`npm run build:simulator`); dist/ never holds it. */
+export const SIMULATOR_DIST = join(ROOT, 'node_modules', '.cache', 'signet-simulator');
+export const SIMULATOR_ENTRY = join(SIMULATOR_DIST, 'main.js');
 export const RESULTS_DIR = join(ROOT, 'bench', 'results');
 export const TARGET_SOURCES = join(ROOT, 'bench', 'targets');
 /** Under node_modules so the compiled targets resolve fastify like the service does; never linted or committed. */

@@ -22,7 +22,7 @@ export interface Simulator {
   resetStats(): Promise<void>;
 }
 
-/** The Carbon Black simulator as `npm run simulator` runs it, from dist/. */
+/** The Carbon Black simulator as `npm run simulator` runs it, compiled apart from the service (see paths.ts). */
 export async function startSimulator(options: { population: number; latencyMs: number }): Promise<Simulator> {
   const port = await freePort();
   const token = `sim-${randomBytes(12).toString('hex')}`;

@@ -1,7 +1,7 @@
 import type { BenchContext } from '../lib/context.js';
 import { target } from '../lib/context.js';
 import { baseEnv, startChild } from '../lib/children.js';
-import { DIST } from '../lib/paths.js';
+import { DIST, SIMULATOR_DIST } from '../lib/paths.js';
 import type { ScenarioResult } from '../lib/report.js';
 import { median, ratio } from '../lib/stats.js';
 
@@ -38,7 +38,13 @@ async function probe(ctx: BenchContext, kind: ProbeKind): Promise<Probe> {
     name: `memory probe (${kind})`,
     args: ['--expose-gc', '--max-old-space-size=4096', target(ctx, 'memory-probe')],
     stdout: 'pipe',
-    env: { ...baseEnv(), SIGNET_DIST: DIST, MEMORY_KIND: kind, MEMORY_ENTRIES: String(ctx.settings.memoryEntries) },
+    env: {
+      ...baseEnv(),
+      SIGNET_DIST: DIST,
+      SIGNET_SIMULATOR_DIST: SIMULATOR_DIST,
+      MEMORY_KIND: kind,
+      MEMORY_ENTRIES: String(ctx.settings.memoryEntries),
+    },
   });
   let out = '';
   child.process.stdout!.setEncoding('utf8');

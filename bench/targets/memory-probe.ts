@@ -31,12 +31,14 @@ const collect = gc;
 
 const dist = process.env.SIGNET_DIST;
 if (!dist) throw new Error('SIGNET_DIST is required');
+const simulatorDist = process.env.SIGNET_SIMULATOR_DIST;
+if (!simulatorDist) throw new Error('SIGNET_SIMULATOR_DIST is required');
 const entries = Number(process.env.MEMORY_ENTRIES ?? '1000000');
 const kind = process.env.MEMORY_KIND ?? 'verdict-cache';
 
 const { VerdictCache } = (await import(pathToFileURL(join(dist, 'signing', 'verdict-cache.js')).href)) as typeof VerdictCacheModule;
 const { populationMd5, populationName, populationIsSigned } = (await import(
-  pathToFileURL(join(dist, 'simulator', 'population.js')).href
+  pathToFileURL(join(simulatorDist, 'population.js')).href
 )) as typeof PopulationModule;
 
 const flat = (s: string): string => Buffer.from(s, 'latin1').toString('latin1');
