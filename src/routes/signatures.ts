@@ -12,6 +12,7 @@ import {
   signatureQuerySchema,
   signatureSchema,
 } from './schemas.js';
+import { malformedQueryParameter, malformedQueryProblem } from './query-encoding.js';
 import { toSignatureView, xCacheHeader } from './signature-view.js';
 
 /** `Cache-Control: no-cache` (or `max-age=0`) from a caller asks for a verdict fresh from Carbon Black. */
@@ -39,6 +40,11 @@ export const signatureRoutes: FastifyPluginAsyncZod<{ service: SignatureService;
     '/v1/signatures/:md5',
     {
       config: { auth: 'lookup' },
+      // Before the schema: a name whose escapes do not decode is refused, never searched or cached.
+      preValidation: (request, _reply, done) => {
+        const field = malformedQueryParameter(request.url);
+        done(field === undefined ? undefined : malformedQueryProblem(field));
+      },
       schema: {
         operationId: 'getSignature',
         tags: ['signatures'],

@@ -57,6 +57,13 @@ const cases: Case[] = [
     code: 'INVALID_REQUEST',
     field: 'name',
   },
+  ...['caf%E9.exe', '%zz', 'a%2'].map((raw) => ({
+    name: `name with invalid percent-encoding (${raw})`,
+    url: `/v1/signatures/${md5}?name=${raw}`,
+    status: 400,
+    code: 'INVALID_REQUEST',
+    field: 'name',
+  })),
   { name: 'name given twice', url: `/v1/signatures/${md5}?name=a&name=b`, status: 400, code: 'INVALID_REQUEST', field: 'name' },
   { name: 'unknown query parameter', url: `/v1/signatures/${md5}?name=git&rows=5`, status: 400, code: 'INVALID_REQUEST', field: 'rows' },
   { name: 'batch without items', method: 'POST', url: batch, payload: {}, status: 400, code: 'INVALID_REQUEST', field: 'items' },
