@@ -10,15 +10,24 @@ export type CarbonBlackErrorCode =
   | 'CB_TIMEOUT'
   /** 401 or 403: the API token was rejected. */
   | 'CB_TOKEN_REJECTED'
-  /** 400: the server refused the query (query_syntax_error and the like). */
+  /** 400 to any call: the server refused the query or request (query_syntax_error and the like). */
   | 'CB_QUERY_REJECTED'
   /** 429: the server asked us to slow down. */
   | 'CB_RATE_LIMITED'
-  /** 5xx from the server or its proxy. */
+  /** 5xx from the server or its proxy; also a 200 process search with incomplete results and no row (not a verdict). */
   | 'CB_SERVER_ERROR'
-  /** Any other non-2xx status. */
+  /**
+   * Any other non-2xx status, redirects included (never followed). A 404 is one
+   * too, except from the binary summary, where it means "no record" and is an answer.
+   */
   | 'CB_UNEXPECTED_STATUS'
-  /** 2xx whose body is not the process-search envelope (bad JSON, truncated, wrong shape). */
+  /**
+   * 2xx whose body is not the expected answer: the process-search envelope, a
+   * binary record, or the binary-search envelope. Bad JSON, truncated, too big,
+   * wrong shape; a row or record for an md5 that was not asked about; a record
+   * with no digsig_result (nor signed); binary-search rows that contradict each
+   * other, or fewer rows than total_results.
+   */
   | 'CB_MALFORMED_RESPONSE'
   /** The server's TLS certificate is not trusted. */
   | 'CB_TLS_UNTRUSTED';
