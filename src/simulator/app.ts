@@ -1,8 +1,10 @@
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { registerAdminRoutes } from './admin-routes.js';
 import { authHook } from './auth.js';
+import { registerBinaryRoutes } from './binary-routes.js';
 import type { SimulatorControl } from './control.js';
 import { Dataset } from './dataset.js';
+import { notFoundResponse } from './error-responses.js';
 import { FaultState, type FaultSettings } from './faults.js';
 import { registerInfoRoutes } from './info-routes.js';
 import { MAX_POPULATION } from './population.js';
@@ -24,7 +26,7 @@ export interface SimulatorOptions {
   token: string;
   /** Size of the generated population (default 0: the fixture only). */
   population?: number;
-  /** Fixed latency added to every process search, ms (default 0). */
+  /** Fixed latency added to every upstream request (process searches and binary endpoints), ms (default 0). */
   latencyMs?: number;
   /** Initial fault settings. */
   faults?: Partial<FaultSettings>;
@@ -74,9 +76,15 @@ export async function buildSimulator(options: SimulatorOptions): Promise<Simulat
     for (const search of open) killConnection(search, false);
   });
 
-  registerInfoRoutes(app, dataset);
+  registerInfoRoutes(app);
   registerProcessSearchRoutes(app, { dataset, faults, stats, latencyMs, open });
+  registerBinaryRoutes(app, { dataset, faults, stats, latencyMs, open });
   registerAdminRoutes(app, control);
+  // Any other path gets the web framework's HTML 404, as on the real server (not Fastify's JSON one).
+  app.setNotFoundHandler((_request, reply) => {
+    const answer = notFoundResponse();
+    return reply.code(answer.status).headers(answer.headers).send(answer.body);
+  });
 
   return app as unknown as SimulatorInstance;
 }

@@ -11,6 +11,13 @@ import { MAX_POPULATION } from './population.js';
 
 const integer = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 const rate = z.coerce.number().min(0).max(1);
+// z.coerce.boolean() would take "false" as true: spell the values out.
+const flag = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .pipe(z.enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off']))
+  .transform((value) => ['true', '1', 'yes', 'on'].includes(value));
 
 export const simulatorEnvironmentSchema = z.object({
   SIMULATOR_PORT: integer(0, 65_535).default(8090),
@@ -31,6 +38,7 @@ export const simulatorEnvironmentSchema = z.object({
   SIMULATOR_FAULT_MALFORMED_RATE: rate.optional(),
   SIMULATOR_FAULT_TRUNCATED_RATE: rate.optional(),
   SIMULATOR_FAULT_SLOW_BODY_MS: integer(0, 600_000).optional(),
+  SIMULATOR_FAULT_BLOCK_JOINS: flag.optional(),
 });
 
 export interface SimulatorSettings {
@@ -59,6 +67,7 @@ const FAULT_VARIABLES = {
   SIMULATOR_FAULT_MALFORMED_RATE: 'malformedRate',
   SIMULATOR_FAULT_TRUNCATED_RATE: 'truncatedRate',
   SIMULATOR_FAULT_SLOW_BODY_MS: 'slowBodyMs',
+  SIMULATOR_FAULT_BLOCK_JOINS: 'blockJoins',
 } as const satisfies Record<string, keyof FaultSettings>;
 
 /** Reads the settings; throws SimulatorEnvironmentError with one line naming every bad variable. */

@@ -23,6 +23,13 @@ export const UNAUTHORIZED_PAGE =
   '<h1>Unauthorized</h1>\n' +
   "<p>The server could not verify that you are authorized to access the URL requested.  You either supplied the wrong credentials (e.g. a bad password), or your browser doesn't understand how to supply the credentials required.</p>\n";
 
+/** The web framework's default 404 page (Werkzeug's, like the 401 above): what an unknown md5 or path gets. */
+export const NOT_FOUND_PAGE =
+  '<!DOCTYPE HTML PUBLIC "-//W3C//DTD HTML 3.2 Final//EN">\n' +
+  '<title>404 Not Found</title>\n' +
+  '<h1>Not Found</h1>\n' +
+  '<p>The requested URL was not found on the server.  If you entered the URL manually please check your spelling and try again.</p>\n';
+
 function proxyPage(status: number, title: string): string {
   return (
     `<html>\r\n<head><title>${status} ${title}</title></head>\r\n<body>\r\n` +
@@ -32,6 +39,10 @@ function proxyPage(status: number, title: string): string {
 
 export function unauthorizedResponse(): CannedResponse {
   return { status: 401, headers: { 'content-type': HTML }, body: UNAUTHORIZED_PAGE };
+}
+
+export function notFoundResponse(): CannedResponse {
+  return { status: 404, headers: { 'content-type': HTML }, body: NOT_FOUND_PAGE };
 }
 
 export function faultErrorResponse(status: ErrorStatus, retryAfterSeconds: number | undefined): CannedResponse {
@@ -62,6 +73,20 @@ export function queryErrorResponse(reason: 'query_syntax_error' | 'query_malform
     status: 400,
     headers: { 'content-type': JSON_TYPE, 'x-simulator-detail': headerSafe(detail) },
     body: JSON.stringify({ reason }),
+  };
+}
+
+/**
+ * A process search refused because it joins on the binary (the blockJoins
+ * fault). Carbon Black does not document what a blocked join answers; this
+ * 400 with a reason of its own is the simulator's guess, shaped like the
+ * query errors a server does document.
+ */
+export function joinBlockedResponse(detail: string): CannedResponse {
+  return {
+    status: 400,
+    headers: { 'content-type': JSON_TYPE, 'x-simulator-detail': headerSafe(detail) },
+    body: JSON.stringify({ reason: 'join_blocked' }),
   };
 }
 

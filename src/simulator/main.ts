@@ -43,9 +43,11 @@ const lines = [
   '  sample binaries (md5  name  -> digsig_result, found by the seed name join?):',
   ...Object.entries(samples).map(
     ([key, s]) =>
-      `    ${s.md5}  ${JSON.stringify(s.name)}  -> ${s.digsigResult}, join ${s.joinFindsRow ? 'finds a row' : 'finds nothing'}  [${key}]`,
+      `    ${s.md5}  ${JSON.stringify(s.name)}  -> ${s.digsigResult ?? 'no record'}, join ${s.joinFindsRow ? 'finds a row' : 'finds nothing'}  [${key}]`,
   ),
   `  try: curl -H 'X-Auth-Token: ${settings.token}' '${address}/api/v1/process?q=process_md5:${samples.signed.md5}%20digsig_prog_name:git&rows=1'`,
+  `       curl -H 'X-Auth-Token: ${settings.token}' '${address}/api/v1/binary/${samples.microsoftDriver.md5.toUpperCase()}/summary'`,
+  `       curl -H 'X-Auth-Token: ${settings.token}' '${address}/api/v1/binary?q=md5:${samples.signed.md5}%20OR%20md5:${samples.unsigned.md5}'`,
   `  admin: GET|PUT|DELETE ${address}/__simulator/faults, GET ${address}/__simulator/stats, POST ${address}/__simulator/stats/reset`,
 ];
 console.log(lines.join('\n'));

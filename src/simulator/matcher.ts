@@ -1,34 +1,60 @@
-import { FIELDS, type FieldSpec } from './fields.js';
+import { binaryFieldValue } from './binary-record.js';
+import { BINARY_FIELDS, FIELDS, type BinaryFieldName, type FieldSpec } from './fields.js';
 import type { QueryNode, TermNode } from './query-parser.js';
-import type { BinarySigning, ProcessRowKey, SearchRecord } from './records.js';
+import type { BinaryEntry, BinarySigning, ProcessRowKey, SearchRecord } from './records.js';
 import { containsRun, textTokens, wildcardMatcher, wildcardQueryTokens } from './text-analysis.js';
 
 /**
- * Compiles a parsed query into a predicate over search records, once per
- * request, so regexes and query tokens are not rebuilt for every candidate.
- * Matching rules per field kind are described in fields.ts.
+ * Compiles a parsed query into a predicate, once per request, so regexes and
+ * query tokens are not rebuilt for every candidate: over process records
+ * (compileQuery, the process search) or over binaries (compileBinaryQuery,
+ * the binary search). Matching rules per field kind are described in
+ * fields.ts; both searches share them.
  */
 export type RecordPredicate = (record: SearchRecord) => boolean;
+export type BinaryPredicate = (binary: BinaryEntry) => boolean;
 
 type Value = string | number | boolean | undefined;
 type ValuePredicate = (value: Value) => boolean;
 
 export function compileQuery(node: QueryNode): RecordPredicate {
+  return compileTree(node, compileTerm);
+}
+
+export function compileBinaryQuery(node: QueryNode): BinaryPredicate {
+  return compileTree(node, compileBinaryTerm);
+}
+
+function compileTree<R>(node: QueryNode, term: (node: TermNode) => (record: R) => boolean): (record: R) => boolean {
   switch (node.type) {
     case 'term':
-      return compileTerm(node);
+      return term(node);
     case 'not': {
-      const child = compileQuery(node.child);
+      const child = compileTree(node.child, term);
       return (record) => !child(record);
     }
     case 'and': {
-      const children = node.children.map(compileQuery);
+      const children = node.children.map((c) => compileTree(c, term));
       return (record) => children.every((child) => child(record));
     }
     case 'or': {
-      const children = node.children.map(compileQuery);
+      const children = node.children.map((c) => compileTree(c, term));
       return (record) => children.some((child) => child(record));
     }
+  }
+}
+
+/** True when the query reads any field of the binary behind process_md5 (a join, in a process search). */
+export function usesBinaryJoin(node: QueryNode): boolean {
+  switch (node.type) {
+    case 'term': {
+      const spec: FieldSpec | undefined = (FIELDS as Record<string, FieldSpec>)[node.field];
+      return spec?.source === 'binary';
+    }
+    case 'not':
+      return usesBinaryJoin(node.child);
+    default:
+      return node.children.some(usesBinaryJoin);
   }
 }
 
@@ -42,7 +68,8 @@ const SIGNING_KEYS: Partial<Record<string, keyof BinarySigning>> = {
 };
 
 function compileTerm(term: TermNode): RecordPredicate {
-  const spec: FieldSpec = FIELDS[term.field];
+  const spec: FieldSpec | undefined = (FIELDS as Record<string, FieldSpec>)[term.field];
+  if (spec === undefined) throw new Error(`"${term.field}" is not a process-search field`);
   const test = compileValue(spec, term);
   if (spec.source === 'binary') {
     // The join: a binary field is read from the binary behind this row's process_md5.
@@ -51,6 +78,14 @@ function compileTerm(term: TermNode): RecordPredicate {
   }
   const rowKey = spec.rowKey as ProcessRowKey;
   return (record) => test(record.processField(rowKey));
+}
+
+function compileBinaryTerm(term: TermNode): BinaryPredicate {
+  const spec: FieldSpec | undefined = (BINARY_FIELDS as Record<string, FieldSpec>)[term.field];
+  if (spec === undefined) throw new Error(`"${term.field}" is not a binary-search field`);
+  const test = compileValue(spec, term);
+  const field = term.field as BinaryFieldName;
+  return (binary) => test(binaryFieldValue(binary, field));
 }
 
 function hasValue(value: Value): boolean {

@@ -1,4 +1,4 @@
-import type { BinarySigning, ProcessRow, ProcessRowKey, SearchRecord } from './records.js';
+import type { BinaryEntry, BinaryFileInfo, BinarySigning, DigsigResult, ProcessRow, ProcessRowKey, SearchRecord } from './records.js';
 
 /**
  * A generated population of processes for load tests and benchmarks: entry i
@@ -12,10 +12,14 @@ import type { BinarySigning, ProcessRow, ProcessRowKey, SearchRecord } from './r
  *                 an md5 of anything): the first 8 are a 32-bit bijective mix of
  *                 i, the other 24 a further mix of those that acts as a checksum
  *   process_name  `proc-${i}.exe`
- *   signed        unless i % 4 === 3 (those are `Unsigned`)
- *   prog name     `Proc-${i}.exe` when signed: it tokenizes like the process
- *                 name, so the seed join with the process name finds every
- *                 signed entry and no unsigned one.
+ *   signing       drawn from a second hash of i by the shares in
+ *                 POPULATION_SHARES: mostly Signed (with the program name
+ *                 `Proc-${i}.exe`, which the seed join finds, with a vendor's
+ *                 product name, which it misses, or with none at all), a share
+ *                 Unsigned, and a little of every other digsig_result.
+ *                 Publishers, issuers and subjects come from a few vendors.
+ *
+ * `unseenMd5(i)` gives md5s of the same shape that have no record at all.
  */
 
 export const MAX_POPULATION = 20_000_000;
@@ -69,53 +73,316 @@ export function populationIndexOf(md5: string): number {
   return i < MAX_POPULATION && populationMd5(i) === md5.toLowerCase() ? i : -1;
 }
 
+// A second family of hashes of i, independent of the md5's, for the entry's attributes.
+const KIND_SALT = 0x2545f491;
+const DETAIL_SALT = 0x6a09e667;
+const TIME_SALT = 0x3c6ef372;
+// The last word of an unseen md5 uses this salt instead of CHECK_SALTS[2], so it never passes the check.
+const UNSEEN_SALT = 0xa54ff53a;
+
+/**
+ * What kind of binary entry i is. Shares are per mille of the population, in
+ * this order (the first band is the shares' first 300 of 1000, and so on):
+ *
+ * | kind              | digsig_result     | per mille | program name                      |
+ * | ----------------- | ----------------- | --------- | --------------------------------- |
+ * | signed-name       | Signed            | 300       | `Proc-${i}.exe` (the join finds)  |
+ * | signed-other      | Signed            | 300       | a vendor product ("Google Chrome") |
+ * | signed-none       | Signed            | 200       | none (like Microsoft drivers)      |
+ * | unsigned          | Unsigned          | 120       | none, no signing data at all       |
+ * | expired           | Expired           | 25        | half `Proc-${i}.exe`, half product |
+ * | bad-signature     | Bad Signature     | 10        | the same                           |
+ * | invalid-signature | Invalid Signature | 10        | the same                           |
+ * | invalid-chain     | Invalid Chain     | 10        | the same                           |
+ * | untrusted-root    | Untrusted Root    | 10        | the same                           |
+ * | explicit-distrust | Explicit Distrust | 5         | the same                           |
+ * | unknown-result    | (Unknown)         | 10        | none, no signing data at all       |
+ */
+export const POPULATION_SHARES: readonly { result: DigsigResult; programName: 'name' | 'other' | 'none' | 'mixed'; perMille: number }[] = [
+  { result: 'Signed', programName: 'name', perMille: 300 },
+  { result: 'Signed', programName: 'other', perMille: 300 },
+  { result: 'Signed', programName: 'none', perMille: 200 },
+  { result: 'Unsigned', programName: 'none', perMille: 120 },
+  { result: 'Expired', programName: 'mixed', perMille: 25 },
+  { result: 'Bad Signature', programName: 'mixed', perMille: 10 },
+  { result: 'Invalid Signature', programName: 'mixed', perMille: 10 },
+  { result: 'Invalid Chain', programName: 'mixed', perMille: 10 },
+  { result: 'Untrusted Root', programName: 'mixed', perMille: 10 },
+  { result: 'Explicit Distrust', programName: 'mixed', perMille: 5 },
+  { result: '(Unknown)', programName: 'none', perMille: 10 },
+];
+
+/** A signer of population binaries. The strings repeat across binaries, as they do on a real server. */
+interface Vendor {
+  publisher: string;
+  issuer: string;
+  subject: string;
+  company: string;
+  products: readonly string[];
+}
+
+const VENDORS: readonly Vendor[] = [
+  {
+    publisher: 'Microsoft Corporation',
+    issuer: 'Microsoft Code Signing PCA 2011',
+    subject: 'Microsoft Corporation',
+    company: 'Microsoft Corporation',
+    products: ['Microsoft Office', 'Microsoft Edge', 'Microsoft Teams', 'Microsoft OneDrive'],
+  },
+  {
+    publisher: 'Microsoft Windows',
+    issuer: 'Microsoft Windows Production PCA 2011',
+    subject: 'Microsoft Windows',
+    company: 'Microsoft Corporation',
+    products: ['Microsoft Windows', 'Microsoft® Windows® Operating System'],
+  },
+  {
+    publisher: 'Google LLC',
+    issuer: 'DigiCert Trusted G4 Code Signing RSA4096 SHA384 2021 CA1',
+    subject: 'Google LLC',
+    company: 'Google LLC',
+    products: ['Google Chrome', 'Google Update'],
+  },
+  {
+    publisher: 'Adobe Inc.',
+    issuer: 'DigiCert SHA2 Assured ID Code Signing CA',
+    subject: 'Adobe Inc.',
+    company: 'Adobe Inc.',
+    products: ['Adobe Acrobat Reader', 'Adobe Creative Cloud'],
+  },
+  {
+    publisher: 'Oracle America, Inc.',
+    issuer: 'DigiCert EV Code Signing CA (SHA2)',
+    subject: 'Oracle America, Inc.',
+    company: 'Oracle Corporation',
+    products: ['Java(TM) Platform SE 8'],
+  },
+  {
+    publisher: 'Mozilla Corporation',
+    issuer: 'DigiCert SHA2 Assured ID Code Signing CA',
+    subject: 'Mozilla Corporation',
+    company: 'Mozilla Corporation',
+    products: ['Firefox', 'Mozilla Maintenance Service'],
+  },
+  {
+    publisher: 'Zoom Video Communications, Inc.',
+    issuer: 'DigiCert EV Code Signing CA (SHA2)',
+    subject: 'Zoom Video Communications, Inc.',
+    company: 'Zoom Video Communications, Inc.',
+    products: ['Zoom Meetings'],
+  },
+  {
+    publisher: 'Citrix Systems, Inc.',
+    issuer: 'Symantec Class 3 SHA256 Code Signing CA',
+    subject: 'Citrix Systems, Inc.',
+    company: 'Citrix Systems, Inc.',
+    products: ['Citrix Workspace'],
+  },
+  {
+    publisher: 'Intel Corporation',
+    issuer: 'DigiCert SHA2 Assured ID Code Signing CA',
+    subject: 'Intel Corporation',
+    company: 'Intel Corporation',
+    products: ['Intel(R) Graphics Driver', 'Intel(R) Management Engine Components'],
+  },
+  {
+    publisher: 'VMware, Inc.',
+    issuer: 'DigiCert SHA2 Assured ID Code Signing CA',
+    subject: 'VMware, Inc.',
+    company: 'VMware, Inc.',
+    products: ['VMware Tools'],
+  },
+];
+
+const DAY_MS = 86_400_000;
+// Valid signatures are from 2015 to 2023; expired ones from 2008 to 2014.
+const SIGN_FROM_MS = Date.UTC(2015, 0, 1);
+const SIGN_SPAN_DAYS = 9 * 365;
+const EXPIRED_FROM_MS = Date.UTC(2008, 0, 1);
+const EXPIRED_SPAN_DAYS = 7 * 365;
+
+interface EntryTraits {
+  result: DigsigResult;
+  /** undefined: the signature has no program name (or there is no signature). */
+  programName: string | undefined;
+  vendor: Vendor | undefined;
+  product: string | undefined;
+  detail: number;
+  time: number;
+}
+
+function traits(i: number): EntryTraits {
+  const draw = mix((i ^ KIND_SALT) >>> 0) % 1000;
+  const detail = mix((i ^ DETAIL_SALT) >>> 0);
+  const time = mix((i ^ TIME_SALT) >>> 0);
+  let threshold = 0;
+  let band = POPULATION_SHARES[POPULATION_SHARES.length - 1] as (typeof POPULATION_SHARES)[number];
+  for (const share of POPULATION_SHARES) {
+    threshold += share.perMille;
+    if (draw < threshold) {
+      band = share;
+      break;
+    }
+  }
+  const hasSignature = band.result !== 'Unsigned' && band.result !== '(Unknown)';
+  const vendor = hasSignature ? (VENDORS[detail % VENDORS.length] as Vendor) : undefined;
+  const products = vendor?.products;
+  const product = products === undefined ? undefined : (products[(detail >>> 8) % products.length] as string);
+  const byName = band.programName === 'name' || (band.programName === 'mixed' && (detail >>> 16) % 2 === 0);
+  const byProduct = band.programName === 'other' || (band.programName === 'mixed' && !byName);
+  const programName = byName ? `Proc-${i}.exe` : byProduct ? product : undefined;
+  return { result: band.result, programName, vendor, product, detail, time };
+}
+
+function signTime(result: DigsigResult, time: number): string {
+  const [from, span] = result === 'Expired' ? [EXPIRED_FROM_MS, EXPIRED_SPAN_DAYS] : [SIGN_FROM_MS, SIGN_SPAN_DAYS];
+  // Whole minutes, as records show them.
+  const ms = from + (time % span) * DAY_MS + ((time >>> 12) % 1440) * 60_000;
+  return new Date(ms).toISOString().replace(/\.\d{3}Z$/u, 'Z');
+}
+
+/** The digsig_result of entry i. */
+export function populationDigsigResult(i: number): DigsigResult {
+  return traits(i).result;
+}
+
+/** True when entry i's digsig_result is exactly `Signed`. */
 export function populationIsSigned(i: number): boolean {
-  return i % 4 !== 3;
+  return populationDigsigResult(i) === 'Signed';
 }
 
 export function populationName(i: number): string {
   return `proc-${i}.exe`;
 }
 
+/** The program name in entry i's signature, or undefined when it has none. */
 export function populationProgName(i: number): string | undefined {
-  return populationIsSigned(i) ? `Proc-${i}.exe` : undefined;
+  return traits(i).programName;
+}
+
+/**
+ * An md5 in the population's shape that no entry has: the server never saw
+ * it. Distinct for each i, never a population md5 (its last word fails the
+ * check) and never one of the fixture md5s (a test checks that).
+ */
+export function unseenMd5(i: number): string {
+  const head = mix((i ^ INDEX_SALT) >>> 0);
+  const salts = [CHECK_SALTS[0], CHECK_SALTS[1], UNSEEN_SALT];
+  return hex8(head) + salts.map((salt) => hex8(mix((head ^ salt) >>> 0))).join('');
 }
 
 export interface PopulationEntry {
   index: number;
   md5: string;
   name: string;
+  /** True when digsig_result is exactly `Signed` (what the official SDK counts as signed). */
   signed: boolean;
+  /** The program name in the signature, when it has one (the same as programName). */
   progName?: string;
+  /** `signed` exactly when digsig_result is `Signed`, otherwise `unsigned` (every entry has a record). */
+  verdict: 'signed' | 'unsigned';
+  digsigResult: DigsigResult;
+  programName: string | undefined;
+  /** Whether the seed join `process_md5:<md5> digsig_prog_name:"proc-<i>.exe"` finds the entry's row. */
+  nameMatchesSignature: boolean;
 }
 
 /** Everything a test or the bench needs to know about entry i, without a simulator. */
 export function populationEntry(i: number): PopulationEntry {
-  const progName = populationProgName(i);
+  const { result, programName } = traits(i);
+  const signed = result === 'Signed';
   return {
     index: i,
     md5: populationMd5(i),
     name: populationName(i),
-    signed: populationIsSigned(i),
-    ...(progName === undefined ? {} : { progName }),
+    signed,
+    ...(programName === undefined ? {} : { progName: programName }),
+    verdict: signed ? 'signed' : 'unsigned',
+    digsigResult: result,
+    programName,
+    // `Proc-${i}.exe` tokenizes like the process name; no vendor product contains "proc <i> exe".
+    nameMatchesSignature: programName === `Proc-${i}.exe`,
   };
 }
 
 // Entry 0 was last updated at this instant; entry i, i seconds earlier.
 const BASE_LAST_UPDATE_MS = Date.parse('2024-01-01T00:00:00.000Z');
-const UNSIGNED: BinarySigning = Object.freeze({ result: 'Unsigned' });
+// A process row starts this long before its last update.
+const RUN_MS = 60_000;
 
 function populationSigning(i: number): BinarySigning {
-  if (!populationIsSigned(i)) return UNSIGNED;
-  const vendor = `Population Vendor ${i % 50}`;
-  return {
-    result: 'Signed',
-    progName: `Proc-${i}.exe`,
-    publisher: vendor,
-    issuer: 'Signet Population CA',
-    subject: vendor,
-    signTime: '2023-06-01T00:00:00Z',
+  const t = traits(i);
+  if (t.vendor === undefined) return { result: t.result };
+  const signing: BinarySigning = { result: t.result };
+  if (t.programName !== undefined) signing.progName = t.programName;
+  signing.publisher = t.vendor.publisher;
+  // Half the binaries without a program name are like the recorded Microsoft driver: publisher and sign time only.
+  if (t.programName !== undefined || (t.detail >>> 20) % 2 === 0) {
+    signing.issuer = t.vendor.issuer;
+    signing.subject = t.vendor.subject;
+  }
+  signing.signTime = signTime(t.result, t.time);
+  return signing;
+}
+
+function populationFile(i: number): BinaryFileInfo {
+  const t = traits(i);
+  const detail = t.detail;
+  const file: BinaryFileInfo = {
+    is64bit: (detail >>> 24) % 4 !== 0,
+    isExecutableImage: true,
+    size: 16_384 + ((t.time >>> 4) % 16_000) * 512,
   };
+  // Binaries without a signature have a version resource only half the time.
+  if (t.vendor === undefined && (detail >>> 28) % 2 === 1) return file;
+  const version = `${1 + (detail % 23)}.${(detail >>> 5) % 10}.${(detail >>> 9) % 10_000}.0`;
+  file.originalFilename = populationName(i);
+  file.internalName = `proc-${i}`;
+  file.companyName = t.vendor?.company ?? 'Population Software';
+  file.productName = t.product ?? `Proc ${i}`;
+  file.fileVersion = version;
+  file.productVersion = version;
+  file.fileDesc = `${t.product ?? 'Population'} worker ${i % 8}`;
+  if (t.vendor !== undefined) file.legalCopyright = `© ${t.vendor.company}. All rights reserved.`;
+  return file;
+}
+
+/** Entry i's binary: its signing and file facts, computed on demand. */
+export class PopulationBinary implements BinaryEntry {
+  private cachedMd5: string | undefined;
+  private cachedSigning: BinarySigning | undefined;
+  private cachedFile: BinaryFileInfo | undefined;
+  private cachedProcesses: readonly SearchRecord[] | undefined;
+
+  constructor(readonly index: number) {}
+
+  get md5(): string {
+    this.cachedMd5 ??= populationMd5(this.index);
+    return this.cachedMd5;
+  }
+
+  get signing(): BinarySigning {
+    this.cachedSigning ??= populationSigning(this.index);
+    return this.cachedSigning;
+  }
+
+  get file(): BinaryFileInfo {
+    this.cachedFile ??= populationFile(this.index);
+    return this.cachedFile;
+  }
+
+  get processes(): readonly SearchRecord[] {
+    this.cachedProcesses ??= [new PopulationRecord(this.index)];
+    return this.cachedProcesses;
+  }
+
+  get lastSeenMs(): number {
+    return BASE_LAST_UPDATE_MS - this.index * 1000;
+  }
+
+  get firstSeenMs(): number {
+    return this.lastSeenMs - RUN_MS;
+  }
 }
 
 /** A population entry as a search record; the md5 and the full row are computed only on demand. */
@@ -192,7 +459,7 @@ export class PopulationRecord implements SearchRecord {
       regmod_count: i % 11,
       segment_id: 1,
       sensor_id: 1000 + (i % 1000),
-      start: new Date(this.lastUpdateMs - 60_000).toISOString(),
+      start: new Date(this.lastUpdateMs - RUN_MS).toISOString(),
       terminated: i % 2 === 0,
       unique_id: `000003e8-0000-1000-01da-${hex}-00000001`,
       username: `pop-user-${i % 250}`,

@@ -1,7 +1,8 @@
-import { isKnownField, type FieldName } from './fields.js';
+import { FIELDS, isKnownField, type FieldName, type FieldTable } from './fields.js';
 
 /**
- * Parser for the Carbon Black EDR process-search language, as far as the
+ * Parser for the Carbon Black EDR search language (process and binary
+ * searches share it; only the field table differs), as far as the
  * simulator needs it. Deliberately stricter than a forgiving parser: anything
  * a real server would reject (or that we cannot be sure it accepts) is a
  * QuerySyntaxError, answered as 400 {"reason":"query_syntax_error"}, so a
@@ -16,7 +17,8 @@ import { isKnownField, type FieldName } from './fields.js';
  *   primary := "(" or ")" | term
  *   term    := FIELD ":" (PHRASE | BARE)
  *
- * - FIELD is one of the names in fields.ts, lowercase; anything else is an error.
+ * - FIELD is one of the names in the search's field table (fields.ts), lowercase;
+ *   anything else is an error.
  * - PHRASE is `"..."`; inside it `\"` is a quote, `\\` a backslash, and any other
  *   backslash stays literal. `*`, `(`, `:`, `OR`, whitespace are plain text there.
  *   An empty phrase `""` is an error.
@@ -81,7 +83,7 @@ function isSpace(ch: string | undefined): boolean {
   return ch !== undefined && WHITESPACE.test(ch);
 }
 
-function tokenize(q: string): Token[] {
+function tokenize(q: string, fields: FieldTable): Token[] {
   const tokens: Token[] = [];
   let p = 0;
   while (p < q.length) {
@@ -118,7 +120,7 @@ function tokenize(q: string): Token[] {
     const word = q.slice(start, p);
     if (q[p] === ':') {
       if (word === '') throw new QuerySyntaxError('missing field name before ":"', start);
-      if (!FIELD_NAME.test(word) || !isKnownField(word)) {
+      if (!FIELD_NAME.test(word) || !isKnownField(word, fields)) {
         throw new QuerySyntaxError(`unknown field "${word}"`, start);
       }
       const { term, end } = readValue(q, p + 1, word);
@@ -278,9 +280,13 @@ class Parser {
   }
 }
 
-/** Parse a process-search query. Throws QuerySyntaxError on anything the grammar above does not allow. */
-export function parseQuery(q: string): QueryNode {
-  return new Parser(tokenize(q)).parseQuery();
+/**
+ * Parse a query over `fields` (the process search's by default; BINARY_FIELDS
+ * for a binary search). Throws QuerySyntaxError on anything the grammar above
+ * does not allow.
+ */
+export function parseQuery(q: string, fields: FieldTable = FIELDS): QueryNode {
+  return new Parser(tokenize(q, fields)).parseQuery();
 }
 
 /** The term leaves of a query, left to right. */

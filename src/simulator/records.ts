@@ -4,18 +4,58 @@
  * row, only through digsig_* query terms, the join).
  */
 
-export type DigsigResult =
-  'Signed' | 'Unsigned' | 'Expired' | 'Bad Signature' | 'Invalid Signature' | 'Invalid Chain' | 'Untrusted Root' | 'Explicit Distrust';
+/**
+ * Every digsig_result a record can carry: the eight values the API reference
+ * lists, and `(Unknown)`, which the official SDK's changelog mentions.
+ */
+export const DIGSIG_RESULTS = [
+  'Signed',
+  'Unsigned',
+  'Expired',
+  'Bad Signature',
+  'Invalid Signature',
+  'Invalid Chain',
+  'Untrusted Root',
+  'Explicit Distrust',
+  '(Unknown)',
+] as const;
 
-/** Signing facts of one binary. An unsigned binary has result `Unsigned` and nothing else. */
+export type DigsigResult = (typeof DIGSIG_RESULTS)[number];
+
+/**
+ * Signing facts of one binary. Each optional field is there only when the
+ * signature carries it: an unsigned binary has result `Unsigned` and nothing
+ * else, a Microsoft driver may have a publisher and a sign time only.
+ */
 export interface BinarySigning {
   result: DigsigResult;
   progName?: string;
   publisher?: string;
   issuer?: string;
   subject?: string;
-  /** ISO-8601 UTC. */
+  /** ISO-8601 UTC, whole minutes (`2016-04-12T09:21:00Z`). */
   signTime?: string;
+}
+
+/**
+ * What a binary's file says about itself: the PE version resource and the
+ * image header. Every version-resource field is optional (many binaries have
+ * none); the record then lacks the key, except file_desc, which reads
+ * `(unknown)`.
+ */
+export interface BinaryFileInfo {
+  originalFilename?: string;
+  internalName?: string;
+  companyName?: string;
+  productName?: string;
+  fileVersion?: string;
+  productVersion?: string;
+  fileDesc?: string;
+  legalCopyright?: string;
+  is64bit: boolean;
+  isExecutableImage: boolean;
+  /** orig_mod_len, bytes. */
+  size: number;
 }
 
 /** One process-search result row, shaped like the seed blog post's row. */
@@ -138,3 +178,17 @@ const rowKeys: Record<ProcessRowKey, true> = {
 };
 
 export const PROCESS_ROW_KEYS: ReadonlySet<string> = new Set(Object.keys(rowKeys));
+
+/** One binary as the server keeps it: its signing facts, its file facts, and the process rows that ran it. */
+export interface BinaryEntry {
+  /** Lowercase hex (the record shows it upper case). */
+  readonly md5: string;
+  readonly signing: BinarySigning;
+  readonly file: BinaryFileInfo;
+  /** The process rows that ran this binary, newest first; never empty. */
+  readonly processes: readonly SearchRecord[];
+  /** When the server first saw the binary (server_added_timestamp), epoch ms. */
+  readonly firstSeenMs: number;
+  /** When a process last ran it (last_seen), epoch ms. */
+  readonly lastSeenMs: number;
+}

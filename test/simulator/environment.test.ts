@@ -26,6 +26,7 @@ describe('readSimulatorEnvironment', () => {
       SIMULATOR_FAULT_MALFORMED_RATE: '0.03',
       SIMULATOR_FAULT_TRUNCATED_RATE: '0.04',
       SIMULATOR_FAULT_SLOW_BODY_MS: '100',
+      SIMULATOR_FAULT_BLOCK_JOINS: 'true',
       UNRELATED: 'ignored',
     });
     expect(settings).toEqual({
@@ -46,6 +47,7 @@ describe('readSimulatorEnvironment', () => {
         malformedRate: 0.03,
         truncatedRate: 0.04,
         slowBodyMs: 100,
+        blockJoins: true,
       },
     });
   });

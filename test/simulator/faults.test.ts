@@ -141,7 +141,7 @@ describe('fault answers', () => {
     expect(response.json()).toEqual({ reason: 'query_syntax_error' });
   });
 
-  it('applies faults to process searches only', async () => {
+  it('never applies faults to the info and admin endpoints (binary-faults.test.ts covers the binary ones)', async () => {
     app.simulator.setFaults({ errorRate: 1, errorStatus: 500, latencyMs: 10_000 });
     const info = await app.inject({ method: 'GET', url: '/api/info', headers: { 'x-auth-token': TOKEN } });
     expect(info.statusCode).toBe(200);

@@ -17,6 +17,17 @@ export interface Envelope {
   incomplete_results: boolean;
 }
 
+/** The binary-search envelope, exactly these keys. */
+export interface BinaryEnvelope {
+  terms: string[];
+  total_results: number;
+  highlights: unknown[];
+  facets: Record<string, unknown>;
+  results: Record<string, unknown>[];
+  elapsed: number;
+  start: number;
+}
+
 export async function simulator(options: Partial<SimulatorOptions> = {}): Promise<SimulatorInstance> {
   return buildSimulator({ token: TOKEN, ...options });
 }
@@ -40,4 +51,26 @@ export function seedQuery(md5: string, name: string): string {
 
 export async function listen(app: SimulatorInstance): Promise<string> {
   return app.listen({ host: '127.0.0.1', port: 0 });
+}
+
+/** A GET with the token. */
+export async function get(app: SimulatorInstance, url: string) {
+  return app.inject({ method: 'GET', url, headers: { 'x-auth-token': TOKEN } });
+}
+
+/** GET /api/v1/binary/<md5>/summary. */
+export async function summary(app: SimulatorInstance, md5: string) {
+  return get(app, `/api/v1/binary/${md5}/summary`);
+}
+
+/** GET /api/v1/binary with the query string built the way a form encoder would. */
+export async function binarySearch(app: SimulatorInstance, params: Record<string, string | number>) {
+  const query = new URLSearchParams(Object.entries(params).map(([k, v]): [string, string] => [k, String(v)])).toString();
+  return get(app, `/api/v1/binary?${query}`);
+}
+
+export async function binarySearchJson(app: SimulatorInstance, params: Record<string, string | number>): Promise<BinaryEnvelope> {
+  const response = await binarySearch(app, params);
+  if (response.statusCode !== 200) throw new Error(`status ${response.statusCode}: ${response.body}`);
+  return response.json<BinaryEnvelope>();
 }

@@ -1,7 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SimulatorInstance } from '../../src/simulator/app.js';
-import { samples } from '../../src/simulator/fixtures.js';
-import { populationEntry } from '../../src/simulator/population.js';
 import { simulator, TOKEN } from './helpers.js';
 
 let app: SimulatorInstance;
@@ -31,34 +29,5 @@ describe('server facts', () => {
       expect(partition.info.isLegacy).toBe(false);
       expect(typeof partition.status).toBe('string');
     }
-  });
-});
-
-describe('GET /api/v1/binary/:md5/summary', () => {
-  it('carries the signing data process rows never do', async () => {
-    const body = (await get(`/api/v1/binary/${samples.nameDiffers.md5.toUpperCase()}/summary`)).json();
-    expect(body).toMatchObject({
-      md5: samples.nameDiffers.md5.toUpperCase(),
-      digsig_result: 'Signed',
-      signed: 'Signed',
-      digsig_prog_name: 'Google Chrome',
-      digsig_result_code: '0',
-      host_count: 2,
-    });
-  });
-
-  it('describes an unsigned population entry', async () => {
-    const entry = populationEntry(3);
-    expect(entry.signed).toBe(false);
-    const body = (await get(`/api/v1/binary/${entry.md5}/summary`)).json();
-    expect(body).toMatchObject({
-      digsig_result: 'Unsigned',
-      digsig_prog_name: '',
-      observed_filename: [expect.stringContaining(entry.name)],
-    });
-  });
-
-  it('is 404 for a binary the server never saw', async () => {
-    expect((await get('/api/v1/binary/00000000000000000000000000000000/summary')).statusCode).toBe(404);
   });
 });
