@@ -13,9 +13,9 @@ export default defineConfig({
       include: ['src/**/*.ts'],
       reporter: ['text-summary', 'json-summary'],
       reportsDirectory: 'coverage',
-      // A little under what the suite reached when the gate was set (92.7 / 90.5 / 93.7 / 93.5 %),
+      // A little under what the suite reached when the gate was last raised (94.0 / 91.5 / 94.7 / 94.8 %),
       // so that a change which drops tested code fails CI. Raise them as the suite grows.
-      thresholds: { statements: 91, branches: 89, functions: 92, lines: 92 },
+      thresholds: { statements: 93, branches: 90, functions: 93, lines: 93 },
     },
   },
 });

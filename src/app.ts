@@ -21,13 +21,18 @@ import { openApi } from './plugins/swagger.js';
 import { cacheRoutes } from './routes/cache.js';
 import { healthRoutes } from './routes/health.js';
 import { signatureRoutes } from './routes/signatures.js';
-import { SignatureService } from './signing/signature-service.js';
+import { SignatureService, type VerdictSource } from './signing/signature-service.js';
+import { SignatureInterner } from './signing/signature-interner.js';
+import { binaryRecordSource, joinedSearchSource } from './signing/verdict-sources.js';
 import type { GuardedUpstream } from './upstream/guarded-upstream.js';
 import { createGuardedUpstream } from './upstream/guarded-upstream.js';
 
+/** The Carbon Black calls a verdict can come from (the client without its lifecycle). */
+export type CarbonBlackReads = Pick<CarbonBlackClient, 'isSigned' | 'binarySummary' | 'searchBinaries'>;
+
 export interface AppDependencies {
   /** The Carbon Black client; server.ts builds it with its TLS-aware dispatcher, tests with theirs. */
-  carbonBlack: Pick<CarbonBlackClient, 'isSigned'>;
+  carbonBlack: CarbonBlackReads;
   /** A pino logger; none means silent. */
   logger?: FastifyBaseLogger;
   /** Wall clock in epoch ms, for tests that move time. */
@@ -42,6 +47,24 @@ declare module 'fastify' {
     upstream: GuardedUpstream;
     metrics: Metrics;
   }
+}
+
+/** CB_VERDICT_SOURCE and CB_BINARY_READ: which Carbon Black call answers a miss, always through the guard. */
+function verdictSource(
+  settings: Config['carbonBlack'],
+  carbonBlack: CarbonBlackReads,
+  upstream: GuardedUpstream,
+  interner: SignatureInterner,
+): VerdictSource {
+  if (settings.verdictSource === 'joined-search') {
+    return joinedSearchSource((md5, name) => upstream.run((signal) => carbonBlack.isSigned(md5, name, signal)), {
+      nameTested: settings.joinField === 'digsig_prog_name',
+    });
+  }
+  if (settings.binaryRead === 'summary') {
+    return binaryRecordSource((md5) => upstream.run((signal) => carbonBlack.binarySummary(md5, signal)), interner);
+  }
+  return binaryRecordSource((md5) => upstream.run(async (signal) => (await carbonBlack.searchBinaries([md5], signal)).get(md5)), interner);
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -107,11 +130,11 @@ export async function buildApp(config: Config, deps: AppDependencies): Promise<F
       }
     },
   });
-  const { carbonBlack } = deps;
+  // One table of signatures for the live reads and the snapshot restore, so both share them.
+  const interner = new SignatureInterner();
   const service = new SignatureService({
     ...config.cache,
-    nameIndependent: config.carbonBlack.joinField === 'digsig_result',
-    search: (md5, name) => upstream.run((signal) => carbonBlack.isSigned(md5, name, signal)),
+    source: verdictSource(config.carbonBlack, deps.carbonBlack, upstream, interner),
     ...(deps.now && { now: deps.now }),
     onEvict: () => metrics.cacheEvicted(),
   });
@@ -133,6 +156,8 @@ export async function buildApp(config: Config, deps: AppDependencies): Promise<F
   if (config.snapshot.file !== undefined) {
     await app.register(cacheSnapshots, {
       cache: service.cache,
+      basis: service.source.basis,
+      interner,
       file: config.snapshot.file,
       intervalSeconds: config.snapshot.intervalSeconds,
       staleWindowMs: Math.max(config.cache.staleIfErrorSeconds, config.cache.staleWhileRevalidateSeconds) * 1000,

@@ -22,11 +22,23 @@ export const environmentSchema = z.object({
     .min(1)
     .optional()
     .describe('Path of a file holding the API token (a mounted Kubernetes secret); surrounding whitespace is ignored.'),
+  CB_VERDICT_SOURCE: z
+    .enum(['binary-record', 'joined-search'])
+    .default('binary-record')
+    .describe(
+      "`binary-record`: the verdict comes from Carbon Black's binary record (`digsig_result`), one read per missed binary; no record is `unknown`. `joined-search`: the seed's joined process search, signed or unsigned only (for tokens that may not read binaries).",
+    ),
+  CB_BINARY_READ: z
+    .enum(['search', 'summary'])
+    .default('search')
+    .describe(
+      'How `binary-record` reads a record: `search` asks the binary search `md5:<MD5>` (an empty answer is unknown, a 404 an error); `summary` reads `/api/v1/binary/<MD5>/summary`, whose 404 means unknown, and so cannot tell an unknown md5 from a wrong `CB_URL` path.',
+    ),
   CB_JOIN_FIELD: z
     .enum(['digsig_prog_name', 'digsig_result'])
     .default('digsig_prog_name')
     .describe(
-      '`digsig_prog_name` joins on the program name in the signature (the seed query); `digsig_result` asks `digsig_result:Signed` and ignores the name.',
+      'For `CB_VERDICT_SOURCE=joined-search`: `digsig_prog_name` joins on the program name in the signature (the seed query); `digsig_result` asks `digsig_result:Signed` and ignores the name.',
     ),
   CB_TIMEOUT_MS: integer(1, 600_000).default(10_000).describe('Time allowed for one Carbon Black request, in milliseconds.'),
   CB_MAX_CONCURRENCY: integer(1, 1024).default(8).describe('Most Carbon Black requests in flight at once.'),
@@ -56,6 +68,9 @@ export const environmentSchema = z.object({
   CACHE_MAX_ENTRIES: integer(1, 50_000_000).default(100_000).describe('LRU cache capacity (entries, one per md5).'),
   CACHE_TTL_SIGNED_SECONDS: integer(1, 31_536_000).default(86_400).describe('Lifetime of a cached "signed" verdict.'),
   CACHE_TTL_UNSIGNED_SECONDS: integer(1, 31_536_000).default(3600).describe('Lifetime of a cached "unsigned" verdict.'),
+  CACHE_TTL_UNKNOWN_SECONDS: integer(1, 31_536_000)
+    .default(600)
+    .describe('Lifetime of a cached "unknown" verdict (no binary record): short, as Carbon Black may index a new binary within minutes.'),
   CACHE_STALE_IF_ERROR_SECONDS: integer(0, 31_536_000)
     .default(86_400)
     .describe('How long past its lifetime a verdict may still be served, marked stale, when Carbon Black fails.'),
@@ -90,6 +105,8 @@ export interface Config {
   carbonBlack: {
     url: string;
     token: string;
+    verdictSource: Environment['CB_VERDICT_SOURCE'];
+    binaryRead: Environment['CB_BINARY_READ'];
     joinField: 'digsig_prog_name' | 'digsig_result';
     timeoutMs: number;
     maxConcurrency: number;
@@ -111,6 +128,7 @@ export interface Config {
     maxEntries: number;
     ttlSignedSeconds: number;
     ttlUnsignedSeconds: number;
+    ttlUnknownSeconds: number;
     staleIfErrorSeconds: number;
     staleWhileRevalidateSeconds: number;
   };
@@ -145,6 +163,8 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     carbonBlack: {
       url: e.CB_URL.replace(/\/+$/, ''),
       token: readToken(e),
+      verdictSource: e.CB_VERDICT_SOURCE,
+      binaryRead: e.CB_BINARY_READ,
       joinField: e.CB_JOIN_FIELD,
       timeoutMs: e.CB_TIMEOUT_MS,
       maxConcurrency: e.CB_MAX_CONCURRENCY,
@@ -165,6 +185,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
       maxEntries: e.CACHE_MAX_ENTRIES,
       ttlSignedSeconds: e.CACHE_TTL_SIGNED_SECONDS,
       ttlUnsignedSeconds: e.CACHE_TTL_UNSIGNED_SECONDS,
+      ttlUnknownSeconds: e.CACHE_TTL_UNKNOWN_SECONDS,
       staleIfErrorSeconds: e.CACHE_STALE_IF_ERROR_SECONDS,
       staleWhileRevalidateSeconds: e.CACHE_STALE_WHILE_REVALIDATE_SECONDS,
     },

@@ -80,8 +80,9 @@ async function waitUntilReady(deadline: number): Promise<boolean> {
 }
 
 if (await waitUntilReady(Date.now() + 30_000)) {
-  const { signed, unsigned, nameDiffers, powershell } = samples;
+  const { signed, unsigned, expired, unseen, renamed, microsoftDriver, powershell } = samples;
   const auth = `-H 'Authorization: Bearer ${apiKey}'`;
+  const row = (sample: { md5: string; name: string }, what: string) => `    ${sample.md5}  ${sample.name.padEnd(15)} ${what}`;
   console.log(
     [
       '',
@@ -92,13 +93,16 @@ if (await waitUntilReady(Date.now() + 30_000)) {
       '',
       '  Try:',
       `    curl ${auth} '${serviceUrl}/v1/signatures/${signed.md5}?name=${signed.name}'`,
-      `    curl ${auth} -H 'Content-Type: application/json' -d '{"items":[{"md5":"${signed.md5}","name":"${signed.name}"},{"md5":"${unsigned.md5}","name":"${unsigned.name}"}]}' ${serviceUrl}/v1/signatures/batch`,
+      `    curl ${auth} -H 'Content-Type: application/json' -d '{"items":[{"md5":"${signed.md5}","name":"${signed.name}"},{"md5":"${unseen.md5}","name":"${unseen.name}"}]}' ${serviceUrl}/v1/signatures/batch`,
       '',
-      '  Sample md5/name pairs:',
-      `    ${signed.md5}  ${signed.name.padEnd(15)} signed`,
-      `    ${unsigned.md5}  ${unsigned.name.padEnd(15)} unsigned`,
-      `    ${nameDiffers.md5}  ${nameDiffers.name.padEnd(15)} signed as "${nameDiffers.progName}": the name join answers unsigned; try name "Google Chrome"`,
-      `    ${powershell.md5}  ${powershell.name.padEnd(15)} signed as "${powershell.progName}"`,
+      '  Sample md5/name pairs, one per verdict (branch on "verdict"; unknown is not unsigned):',
+      row(signed, 'verdict signed, nameMatchesSignature true'),
+      row(powershell, `verdict signed, signed as "${powershell.progName}": nameMatchesSignature false`),
+      row(microsoftDriver, 'verdict signed by Microsoft, no program name in the signature: nameMatchesSignature false'),
+      row(renamed, `verdict signed, but it is ${renamed.progName} renamed: nameMatchesSignature false (masquerading?)`),
+      row(unsigned, 'verdict unsigned (digsig_result "Unsigned")'),
+      row(expired, 'verdict unsigned (digsig_result "Expired"), though its name matches the signature'),
+      row(unseen, 'verdict unknown: Carbon Black has no record of it'),
       '',
       '  Ctrl-C stops both.',
       '',

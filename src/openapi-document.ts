@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { securitySchemes } from './auth/openapi.js';
+import { responseExamples } from './openapi-examples.js';
 
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -12,13 +13,20 @@ export const openApiInfo = {
     description: [
       'Tells whether a process binary is code-signed, according to Carbon Black EDR.',
       '',
-      'Signet answers from an LRU cache keyed by md5 when it can; otherwise it runs the joined process search',
-      '`process_md5:<md5> digsig_prog_name:<name>` with `rows=1`, which returns a row only when the binary is signed.',
+      "Signet answers from an LRU cache keyed by md5 when it can; otherwise it reads the binary's record from Carbon Black.",
+      'Every answer carries `verdict`:',
       '',
-      '**Caveat:** `digsig_prog_name` is the program name in the signature ("Windows PowerShell" for powershell.exe,',
-      '"Google Chrome" for chrome.exe), not the file name, so a signed binary can be reported unsigned for a name its',
-      'signature does not carry. Operators can set `CB_JOIN_FIELD=digsig_result` to ask `digsig_result:Signed`, which',
-      'ignores the name. A Carbon Black failure is always an error (502, 503 or 504), never `signed: false`.',
+      "- `signed`: the record's `digsig_result` is exactly `Signed`;",
+      '- `unsigned`: Carbon Black has a record and its `digsig_result` is anything else (`Expired`, `Bad Signature`, ...);',
+      '- `unknown`: Carbon Black has no record of the md5 (not indexed yet, or never seen). **Unknown is not unsigned**:',
+      '  treat it as "no evidence", and ask again later (it is cached for `CACHE_TTL_UNKNOWN_SECONDS`).',
+      '',
+      "`nameMatchesSignature` keeps the seed's join test (`process_md5:<md5> digsig_prog_name:<name>`) as a",
+      "masquerading signal: a signed binary running under another tool's name answers `false`. It is not the verdict:",
+      '`digsig_prog_name` is the program name inside the signature ("Windows PowerShell"), often not the file name, and',
+      "Microsoft's own binaries often carry none. `signature` gives Carbon Black's fields verbatim.",
+      '',
+      'A Carbon Black failure is always an error (502, 503 or 504), never a verdict, and is never cached.',
       '',
       'Errors are RFC 9457 problem details (`application/problem+json`).',
     ].join('\n'),
@@ -80,6 +88,8 @@ export function finishDocument<T>(generated: T): T {
           const component = typeof ref === 'string' ? schemas[ref.replace('#/components/schemas/', '')] : undefined;
           response.description = (component?.description as string | undefined) ?? 'OK';
         }
+        const examples = jsonContent ? responseExamples(method, path, status) : undefined;
+        if (examples && jsonContent) jsonContent.examples = examples;
         if (code >= 400 && jsonContent && response.content) {
           response.content = { 'application/problem+json': jsonContent };
         }
@@ -90,7 +100,12 @@ export function finishDocument<T>(generated: T): T {
       }
     }
   }
+  // Shared schemas refer to one another (Signature -> SignatureDetails): follow references until none are new.
   const used = collectRefs(document.paths, new Set());
+  for (let size = -1; size !== used.size;) {
+    size = used.size;
+    for (const name of [...used]) collectRefs(schemas[name], used);
+  }
   for (const name of Object.keys(schemas)) if (!used.has(name)) delete schemas[name];
   return generated;
 }

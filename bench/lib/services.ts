@@ -10,6 +10,10 @@ import { ROOT, SERVER_ENTRY, SIMULATOR_ENTRY, scratchDir } from './paths.js';
 
 export interface SimulatorStatsView {
   processSearches: number;
+  binaryReads: number;
+  binarySearches: number;
+  /** Every Carbon Black request of any kind: what a miss costs, whichever CB_VERDICT_SOURCE. */
+  upstreamRequests: number;
   inFlight: number;
   peakInFlight: number;
 }
@@ -48,8 +52,15 @@ export async function startSimulator(options: { population: number; latencyMs: n
     async stats() {
       const response = await getJson<SimulatorStatsView>(`${url}/__simulator/stats`, headers);
       if (response.status !== 200) throw new Error(`simulator stats answered ${response.status}`);
-      const { processSearches, inFlight, peakInFlight } = response.body;
-      return { processSearches, inFlight, peakInFlight };
+      const { processSearches, binaryReads, binarySearches, inFlight, peakInFlight } = response.body;
+      return {
+        processSearches,
+        binaryReads,
+        binarySearches,
+        upstreamRequests: processSearches + binaryReads + binarySearches,
+        inFlight,
+        peakInFlight,
+      };
     },
     async resetStats() {
       const response = await postJson(`${url}/__simulator/stats/reset`, undefined, headers);

@@ -34,11 +34,11 @@ export async function runCoalescing(ctx: BenchContext): Promise<ScenarioResult> 
     for (let round = 0; round < s.coalesceRounds; round++) {
       await simulator.resetStats();
       const single = await driveBurst(signet.url, pathOf(2 * round), headers, 1, '/healthz');
-      singles.push({ ...single, upstreamRequests: (await simulator.stats()).processSearches });
+      singles.push({ ...single, upstreamRequests: (await simulator.stats()).upstreamRequests });
 
       await simulator.resetStats();
       const burst = await driveBurst(signet.url, pathOf(2 * round + 1), headers, s.coalesceRequests, '/healthz');
-      const upstreamRequests = (await simulator.stats()).processSearches;
+      const upstreamRequests = (await simulator.stats()).upstreamRequests;
       if ((burst.statuses['200'] ?? 0) !== s.coalesceRequests)
         throw new Error(`coalescing round ${round + 1}: statuses ${JSON.stringify(burst.statuses)}`);
       bursts.push({ ...burst, upstreamRequests });

@@ -16,8 +16,8 @@ import { median, ratio } from '../lib/stats.js';
  * callers than upstream slots, and reads the simulator's peak concurrency.
  *
  * Side by side in the same rounds: `concurrency` clients asking the simulator
- * directly (the same searches, no Signet), what the ceiling is in practice
- * on this machine.
+ * directly (the same binary searches Signet sends by default, no Signet), what
+ * the ceiling is in practice on this machine.
  */
 
 export const TARGET_FRACTION_OF_CEILING = 0.9;
@@ -74,8 +74,8 @@ export async function runMissPath(ctx: BenchContext): Promise<ScenarioResult> {
       // Directly: the simulator has no cache, so asking it the round's md5s first changes nothing for Signet.
       await simulator.resetStats();
       const directPaths = indexes.map((i) => {
-        const q = `process_md5:${populationMd5(i)} digsig_prog_name:${populationName(i)}`;
-        return `/api/v1/process?${new URLSearchParams({ q, rows: '1', start: '0', sort: '' }).toString()}`;
+        const q = `md5:${populationMd5(i).toUpperCase()}`;
+        return `/api/v1/binary?${new URLSearchParams({ q, rows: '1', start: '0' }).toString()}`;
       });
       const direct = await driveEach(simulator.url, directPaths, { 'x-auth-token': simulator.token }, s.cbMaxConcurrency);
       const directStats = await simulator.stats();
@@ -105,10 +105,10 @@ export async function runMissPath(ctx: BenchContext): Promise<ScenarioResult> {
         meanInFlight,
         signetCpuMsPerMiss,
         simulatorCpuMsPerSearch,
-        upstreamSearches: stats.processSearches,
+        upstreamSearches: stats.upstreamRequests,
       });
       ctx.log(
-        `  round ${round + 1}/${s.missRounds} direct ${Math.round(directRounds.at(-1)!.searchesPerSecond)}/s, signet ${Math.round(signetRounds.at(-1)!.missesPerSecond)} misses/s, peak ${stats.peakInFlight}, mean ${meanInFlight.toFixed(2)} in flight, Signet CPU ${signetCpuMsPerMiss.toFixed(2)} ms/miss (simulator ${simulatorCpuMsPerSearch.toFixed(2)} ms/search), ${stats.processSearches} searches, ${JSON.stringify(result.cacheStatuses)}`,
+        `  round ${round + 1}/${s.missRounds} direct ${Math.round(directRounds.at(-1)!.searchesPerSecond)}/s, signet ${Math.round(signetRounds.at(-1)!.missesPerSecond)} misses/s, peak ${stats.peakInFlight}, mean ${meanInFlight.toFixed(2)} in flight, Signet CPU ${signetCpuMsPerMiss.toFixed(2)} ms/miss (simulator ${simulatorCpuMsPerSearch.toFixed(2)} ms/search), ${stats.upstreamRequests} Carbon Black requests, ${JSON.stringify(result.cacheStatuses)}`,
       );
     }
 

@@ -1,7 +1,11 @@
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { populationIsSigned, populationMd5, populationName } from '../../src/simulator/population.js';
+import type * as BinaryRecordModule from '../../src/carbon-black/binary-record.js';
+import type * as InternerModule from '../../src/signing/signature-interner.js';
+import type * as VerdictCacheModule from '../../src/signing/verdict-cache.js';
+import { buildBinaryRecord } from '../../src/simulator/binary-record.js';
+import { PopulationBinary, populationMd5 } from '../../src/simulator/population.js';
 import type { BenchContext } from '../lib/context.js';
 import { target } from '../lib/context.js';
 import { getJson } from '../lib/http.js';
@@ -18,9 +22,15 @@ import { median, ratio } from '../lib/stats.js';
  * the baseline is a bare Fastify process started the same way, in the same rounds.
  */
 
+type CachedVerdict = VerdictCacheModule.CachedVerdict;
+
 /** What the bench needs from src/signing/cache-snapshot.ts (declared here: that module may not exist yet). */
 interface SnapshotModule {
-  writeSnapshot(file: string, entries: readonly { md5: string; storedAt: number; ttlMs: number; verdict: true | string }[]): Promise<void>;
+  writeSnapshot(
+    file: string,
+    entries: readonly { md5: string; storedAt: number; ttlMs: number; verdict: CachedVerdict }[],
+    basis: 'binary-record',
+  ): Promise<void>;
 }
 
 const SNAPSHOT_SOURCE = join(ROOT, 'src', 'signing', 'cache-snapshot.ts');
@@ -32,22 +42,27 @@ async function snapshotModule(): Promise<SnapshotModule | undefined> {
   return typeof module.writeSnapshot === 'function' ? (module as SnapshotModule) : undefined;
 }
 
+/**
+ * Entries as misses make them: the simulator's record of population entry i,
+ * parsed by the built client's schema and interned by the built interner
+ * (the snapshot writer checks entries with `instanceof` against dist's classes).
+ */
 async function writeBenchSnapshot(module: SnapshotModule, entries: number): Promise<{ file: string; bytes: number; ms: number }> {
   const started = performance.now();
   const now = Date.now();
-  const list = new Array<{ md5: string; storedAt: number; ttlMs: number; verdict: true | string }>(entries);
+  const { SignatureInterner } = (await import(pathToFileURL(join(DIST, 'signing', 'signature-interner.js')).href)) as typeof InternerModule;
+  const { binaryRecordSchema } = (await import(
+    pathToFileURL(join(DIST, 'carbon-black', 'binary-record.js')).href
+  )) as typeof BinaryRecordModule;
+  const interner = new SignatureInterner();
+  const list = new Array<{ md5: string; storedAt: number; ttlMs: number; verdict: CachedVerdict }>(entries);
   for (let i = 0; i < entries; i++) {
-    const signed = populationIsSigned(i);
+    const verdict = interner.entryFor(binaryRecordSchema.parse(buildBinaryRecord(new PopulationBinary(i))));
     // Ages spread over the last hour, all still fresh.
-    list[i] = {
-      md5: populationMd5(i),
-      storedAt: now - (i % 3600) * 1000,
-      ttlMs: signed ? 86_400_000 : 3_600_000 * 2,
-      verdict: signed ? true : populationName(i),
-    };
+    list[i] = { md5: populationMd5(i), storedAt: now - (i % 3600) * 1000, ttlMs: 86_400_000, verdict };
   }
   const file = join(scratchDir(), 'cache-snapshot.txt');
-  await module.writeSnapshot(file, list);
+  await module.writeSnapshot(file, list, 'binary-record');
   return { file, bytes: statSync(file).size, ms: Math.round(performance.now() - started) };
 }
 

@@ -1,6 +1,10 @@
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import type * as BinaryRecordModule from '../../src/carbon-black/binary-record.js';
+import type * as InternerModule from '../../src/signing/signature-interner.js';
+import type * as VerdictModule from '../../src/signing/verdict.js';
 import type * as VerdictCacheModule from '../../src/signing/verdict-cache.js';
+import type * as SimulatorRecordModule from '../../src/simulator/binary-record.js';
 import type * as PopulationModule from '../../src/simulator/population.js';
 
 /**
@@ -10,19 +14,24 @@ import type * as PopulationModule from '../../src/simulator/population.js';
  *
  * MEMORY_KIND:
  *   verdict-cache  Signet's VerdictCache (dist/signing/verdict-cache.js),
- *                  capacity = entries, filled through `set(md5, name, signed)`:
- *                  3 of 4 signed, the 4th unsigned for its short lower-case name,
- *                  as the simulator's population (and production) has them.
+ *                  capacity = entries, filled the way a miss fills it: the
+ *                  simulator's binary record for population entry i, as JSON
+ *                  text, parsed by Signet's client schema, turned into an entry
+ *                  by the SignatureInterner, stored with `set(md5, entry)`.
+ *                  The population has the simulator's proportions (80 % signed,
+ *                  a third of those under a program name unique to the binary,
+ *                  12 % unsigned, the rest other results), so the figure
+ *                  includes the facts that interning cannot share.
  *   map-baseline   a Map<string, true> of the same keys: the irreducible cost
  *                  of holding a million md5 strings in a keyed structure.
  *   verdict-cache-url-keys
- *                  as verdict-cache, but each md5 and name is a slice of its
- *                  request URL, as the GET route hands them over (find-my-way
- *                  and the query parser slice the URL; V8 keeps a slice of 13+
- *                  characters as a view that holds the whole URL alive).
+ *                  as verdict-cache, but each md5 is a slice of its request
+ *                  URL, as the GET route hands it over (find-my-way slices the
+ *                  URL; V8 keeps a slice of 13+ characters as a view that holds
+ *                  the whole URL alive).
  *
- * Otherwise keys and names are flat strings, as JSON.parse or the snapshot
- * reader make them (concatenation would leave ropes that cost more than a key).
+ * Otherwise keys are flat strings, as JSON.parse or the snapshot reader make
+ * them (concatenation would leave ropes that cost more than a key).
  */
 
 const gc = (globalThis as { gc?: () => void }).gc;
@@ -36,10 +45,13 @@ if (!simulatorDist) throw new Error('SIGNET_SIMULATOR_DIST is required');
 const entries = Number(process.env.MEMORY_ENTRIES ?? '1000000');
 const kind = process.env.MEMORY_KIND ?? 'verdict-cache';
 
-const { VerdictCache } = (await import(pathToFileURL(join(dist, 'signing', 'verdict-cache.js')).href)) as typeof VerdictCacheModule;
-const { populationMd5, populationName, populationIsSigned } = (await import(
-  pathToFileURL(join(simulatorDist, 'population.js')).href
-)) as typeof PopulationModule;
+const load = async <T>(root: string, ...path: string[]): Promise<T> => (await import(pathToFileURL(join(root, ...path)).href)) as T;
+const { VerdictCache } = await load<typeof VerdictCacheModule>(dist, 'signing', 'verdict-cache.js');
+const { SignatureInterner } = await load<typeof InternerModule>(dist, 'signing', 'signature-interner.js');
+const { verdictKind } = await load<typeof VerdictModule>(dist, 'signing', 'verdict.js');
+const { binaryRecordSchema } = await load<typeof BinaryRecordModule>(dist, 'carbon-black', 'binary-record.js');
+const { populationMd5, PopulationBinary } = await load<typeof PopulationModule>(simulatorDist, 'population.js');
+const { buildBinaryRecord } = await load<typeof SimulatorRecordModule>(simulatorDist, 'binary-record.js');
 
 const flat = (s: string): string => Buffer.from(s, 'latin1').toString('latin1');
 
@@ -48,10 +60,22 @@ function settle(): NodeJS.MemoryUsage {
   return process.memoryUsage();
 }
 
+const ttls = { ttlSignedMs: 86_400_000, ttlUnsignedMs: 3_600_000, ttlUnknownMs: 600_000 };
+const noUpstream = async (): Promise<never> => {
+  throw new Error('no upstream in the memory probe');
+};
+const interner = new SignatureInterner();
+
+/** Entry i as a miss would store it: the record's JSON text, parsed by the client's schema, interned. */
+function entryFor(i: number) {
+  const body = JSON.stringify(buildBinaryRecord(new PopulationBinary(i)));
+  return interner.entryFor(binaryRecordSchema.parse(JSON.parse(body)));
+}
+
 // Warm the code paths on a throw-away instance so that compiled code is not counted as data.
 {
-  const warm = new VerdictCache({ maxEntries: 1000, ttlSignedMs: 86_400_000, ttlUnsignedMs: 3_600_000, load: async () => true });
-  for (let i = 0; i < 2000; i++) warm.set(flat(populationMd5(i)), flat(populationName(i)), populationIsSigned(i));
+  const warm = new VerdictCache({ maxEntries: 1000, ...ttls, load: noUpstream });
+  for (let i = 0; i < 2000; i++) warm.set(flat(populationMd5(i)), entryFor(i));
   const map = new Map<string, true>();
   for (let i = 0; i < 2000; i++) map.set(flat(populationMd5(i)), true);
 }
@@ -59,31 +83,21 @@ function settle(): NodeJS.MemoryUsage {
 const before = settle();
 const started = performance.now();
 let size: () => number;
+const kinds = { signed: 0, unsigned: 0, unknown: 0 };
 if (kind === 'verdict-cache') {
-  const cache = new VerdictCache({
-    maxEntries: entries,
-    ttlSignedMs: 86_400_000,
-    ttlUnsignedMs: 3_600_000,
-    load: async () => {
-      throw new Error('no upstream in the memory probe');
-    },
-  });
-  for (let i = 0; i < entries; i++) cache.set(flat(populationMd5(i)), flat(populationName(i)), populationIsSigned(i));
+  const cache = new VerdictCache({ maxEntries: entries, ...ttls, load: noUpstream });
+  for (let i = 0; i < entries; i++) {
+    const entry = entryFor(i);
+    kinds[verdictKind(entry)]++;
+    cache.set(flat(populationMd5(i)), entry);
+  }
   size = () => cache.size;
 } else if (kind === 'verdict-cache-url-keys') {
-  const cache = new VerdictCache({
-    maxEntries: entries,
-    ttlSignedMs: 86_400_000,
-    ttlUnsignedMs: 3_600_000,
-    load: async () => {
-      throw new Error('no upstream in the memory probe');
-    },
-  });
+  const cache = new VerdictCache({ maxEntries: entries, ...ttls, load: noUpstream });
   const prefix = '/v1/signatures/'.length;
-  const query = '?name='.length;
   for (let i = 0; i < entries; i++) {
-    const url = flat(`/v1/signatures/${populationMd5(i)}?name=${populationName(i)}`);
-    cache.set(url.slice(prefix, prefix + 32), url.slice(prefix + 32 + query), populationIsSigned(i));
+    const url = flat(`/v1/signatures/${populationMd5(i)}?name=proc-${i}.exe`);
+    cache.set(url.slice(prefix, prefix + 32), entryFor(i));
   }
   size = () => cache.size;
 } else if (kind === 'map-baseline') {
@@ -112,5 +126,7 @@ process.stdout.write(
     totalPerEntry: (heapBytes + arrayBufferBytes) / entries,
     rssBytes: after.rss,
     heapUsedBytes: after.heapUsed,
+    verdicts: kinds,
+    distinctSignatures: interner.size,
   })}\n`,
 );

@@ -2,8 +2,8 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import type { BreakerState } from '../upstream/circuit-breaker.js';
 import type { UpstreamEvent } from '../upstream/upstream-events.js';
 
-/** How one lookup ended: the response's cache status, or `error` when it failed. */
-export type LookupOutcome = 'hit' | 'miss' | 'stale' | 'coalesced' | 'error';
+/** How one lookup ended: the response's cache status, `error` when it failed, `invalid` for a malformed batch item. */
+export type LookupOutcome = 'hit' | 'miss' | 'stale' | 'coalesced' | 'error' | 'invalid';
 export type UpstreamOutcome = 'success' | 'failure' | 'timeout' | 'cancelled';
 export type RejectionReason = 'queue-full' | 'breaker-open';
 export type AbandonReason = 'deadline' | 'breaker-open' | 'queue-full';
@@ -26,7 +26,7 @@ export interface MetricsOptions extends MetricsSources {
   defaultMetrics?: boolean;
 }
 
-const LOOKUP_OUTCOMES: readonly LookupOutcome[] = ['hit', 'miss', 'stale', 'coalesced', 'error'];
+const LOOKUP_OUTCOMES: readonly LookupOutcome[] = ['hit', 'miss', 'stale', 'coalesced', 'error', 'invalid'];
 const UPSTREAM_OUTCOMES: readonly UpstreamOutcome[] = ['success', 'failure', 'timeout', 'cancelled'];
 const REJECTION_REASONS: readonly RejectionReason[] = ['queue-full', 'breaker-open'];
 const ABANDON_REASONS: readonly AbandonReason[] = ['deadline', 'breaker-open', 'queue-full'];

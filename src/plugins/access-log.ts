@@ -18,6 +18,8 @@ export interface LookupInfo {
   items?: number;
   /** Batch items answered from the cache, without a search. */
   cached?: number;
+  /** Batch items refused as malformed, each with its own error result. */
+  invalid?: number;
 }
 
 declare module 'fastify' {
@@ -78,6 +80,7 @@ export function accessLine(request: FastifyRequest, reply: FastifyReply): Record
     if (info.upstreamMs !== undefined) line.upstreamMs = Math.round(info.upstreamMs * 1000) / 1000;
     if (info.items !== undefined) line.items = info.items;
     if (info.cached !== undefined) line.cached = info.cached;
+    if (info.invalid !== undefined && info.invalid > 0) line.invalid = info.invalid;
   }
   return line;
 }

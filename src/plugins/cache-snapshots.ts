@@ -1,10 +1,16 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { loadCacheSnapshot, saveCacheSnapshot, startSnapshotTimer } from '../signing/cache-snapshot.js';
+import type { SignatureInterner } from '../signing/signature-interner.js';
+import type { VerdictBasis } from '../signing/verdict.js';
 import type { VerdictCache } from '../signing/verdict-cache.js';
 
 export interface CacheSnapshotsOptions {
   cache: VerdictCache;
+  /** Which CB_VERDICT_SOURCE made the entries: written into the file, checked when it is read. */
+  basis: VerdictBasis;
+  /** The live reads' interner: restored signatures are shared with them. */
+  interner: SignatureInterner;
   /** CACHE_SNAPSHOT_FILE. */
   file: string;
   /** CACHE_SNAPSHOT_INTERVAL_SECONDS; 0 writes only at shutdown. */
@@ -19,17 +25,17 @@ export interface CacheSnapshotsOptions {
  * after the last request.
  */
 async function cacheSnapshotsPlugin(app: FastifyInstance, options: CacheSnapshotsOptions): Promise<void> {
-  const { cache, file, intervalSeconds, staleWindowMs } = options;
+  const { cache, basis, interner, file, intervalSeconds, staleWindowMs } = options;
   const writeNow = async (): Promise<void> => {
     const started = performance.now();
-    const entries = await saveCacheSnapshot(cache, file);
+    const entries = await saveCacheSnapshot(cache, file, basis);
     app.log.info({ file, entries, durationMs: Math.round(performance.now() - started) }, 'cache snapshot written');
   };
 
   let stopTimer = async (): Promise<void> => {};
   let restored: Promise<unknown> = Promise.resolve();
   app.lifecycle.holdReadinessFor(async () => {
-    restored = loadCacheSnapshot(cache, file, app.log, { staleWindowMs });
+    restored = loadCacheSnapshot(cache, file, app.log, { staleWindowMs, basis, interner });
     await restored;
     stopTimer = startSnapshotTimer(intervalSeconds, writeNow, app.log);
   });

@@ -13,7 +13,9 @@ import { z } from 'zod';
  */
 function compileSerializer({ schema }: { schema: unknown }): (data: unknown) => string {
   const jsonSchema = z.toJSONSchema(schema as z.ZodType, { target: 'draft-7', io: 'output', unrepresentable: 'any' });
-  return fastJsonStringify(withoutFormats(jsonSchema) as Parameters<typeof fastJsonStringify>[0]);
+  const definitions = (jsonSchema as SchemaNode).definitions;
+  const resolve = (ref: string): unknown => (isSchema(definitions) ? definitions[ref.replace('#/definitions/', '')] : undefined);
+  return fastJsonStringify(forSerializer(jsonSchema, resolve) as Parameters<typeof fastJsonStringify>[0]);
 }
 
 /**
@@ -23,19 +25,59 @@ function compileSerializer({ schema }: { schema: unknown }): (data: unknown) => 
  */
 const SCHEMA_MAPS = new Set(['properties', 'patternProperties', 'definitions', '$defs']);
 
-function withoutFormats(node: unknown): unknown {
-  if (Array.isArray(node)) return node.map(withoutFormats);
+type SchemaNode = Record<string, unknown>;
+
+/**
+ * The JSON Schema as the serializer should see it: no `format`, and every
+ * `oneOf`/`anyOf` of objects (a batch result is a verdict or an error; a
+ * signature is an object or null) merged into one object schema with all
+ * their properties. fast-json-stringify would otherwise run a validator per
+ * value to pick the alternative; the routes already built a value of the
+ * right shape, so writing the properties it has is enough.
+ */
+function forSerializer(node: unknown, resolve: (ref: string) => unknown): unknown {
+  if (Array.isArray(node)) return node.map((child) => forSerializer(child, resolve));
   if (node === null || typeof node !== 'object') return node;
-  const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(node)) {
+  const merged = mergedAlternatives(node as SchemaNode, resolve);
+  const out: SchemaNode = {};
+  for (const [key, value] of Object.entries(merged)) {
     if (key === 'format') continue;
     // In these the keys are field names, not keywords: a field called "format" stays.
     out[key] =
       SCHEMA_MAPS.has(key) && value && typeof value === 'object'
-        ? Object.fromEntries(Object.entries(value).map(([name, schema]) => [name, withoutFormats(schema)]))
-        : withoutFormats(value);
+        ? Object.fromEntries(Object.entries(value).map(([name, schema]) => [name, forSerializer(schema, resolve)]))
+        : forSerializer(value, resolve);
   }
   return out;
+}
+
+function mergedAlternatives(node: SchemaNode, resolve: (ref: string) => unknown): SchemaNode {
+  const given = node.oneOf ?? node.anyOf;
+  if (!Array.isArray(given) || given.length === 0) return node;
+  // Shared schemas (`id` in their meta) arrive as references into `definitions`.
+  const alternatives = given.map((a: unknown) => (isSchema(a) && typeof a.$ref === 'string' ? resolve(a.$ref) : a));
+  const objects = alternatives.filter((a): a is SchemaNode => isSchema(a) && a.type === 'object');
+  const nulls = alternatives.filter((a) => isSchema(a) && a.type === 'null');
+  if (objects.length === 0 || objects.length + nulls.length !== alternatives.length) return node;
+  const properties: SchemaNode = {};
+  for (const alternative of objects) {
+    for (const [name, schema] of Object.entries((alternative.properties ?? {}) as SchemaNode)) {
+      properties[name] = name in properties ? widened(properties[name], schema) : schema;
+    }
+  }
+  const { oneOf: _oneOf, anyOf: _anyOf, ...rest } = node;
+  return { ...rest, type: nulls.length > 0 ? ['object', 'null'] : 'object', properties };
+}
+
+/** A property two alternatives both have: its types joined (`md5` is a string in one, string or null in the other). */
+function widened(first: unknown, second: unknown): unknown {
+  if (!isSchema(first) || !isSchema(second) || first.type === undefined || second.type === undefined) return first;
+  const types = new Set([first.type, second.type].flat());
+  return { ...first, type: types.size === 1 ? first.type : [...types] };
+}
+
+function isSchema(value: unknown): value is SchemaNode {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
 export const schemaCompilers = fp(

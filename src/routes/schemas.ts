@@ -16,17 +16,14 @@ const stringInput = (what: string) =>
 const MD5 = /^[0-9A-Fa-f]{32}$/;
 
 /*
- * A refinement rather than a regex on purpose: the rule then stays out of the
- * OpenAPI schema (the description states it), so Swagger UI sends a bad md5
- * and shows the server's problem+json, the same answer a playbook gets,
- * instead of blocking it client-side.
+ * A pattern, so the OpenAPI document states the rule for code generators and
+ * readers. Swagger UI does not enforce `pattern`, so a bad md5 sent from it
+ * still reaches the server and shows the same problem+json a playbook gets.
  */
-export const md5Schema = stringInput('a string of 32 hexadecimal digits')
-  .refine((value) => MD5.test(value), 'must be 32 hexadecimal digits')
-  .meta({
-    description: 'MD5 of the process binary, 32 hexadecimal digits (any case; answers use lower case).',
-    example: '82a7bf2b1f51f1988be571b8176aa545',
-  });
+export const md5Schema = stringInput('a string of 32 hexadecimal digits').regex(MD5, 'must be 32 hexadecimal digits').meta({
+  description: 'MD5 of the process binary, 32 hexadecimal digits (any case; answers use lower case).',
+  example: '82a7bf2b1f51f1988be571b8176aa545',
+});
 
 export const MAX_NAME_LENGTH = 260;
 
@@ -43,7 +40,7 @@ export const nameSchema = stringInput('a string')
   .refine((value) => !/\p{Cs}/u.test(value), 'must not contain unpaired surrogates')
   .meta({
     description:
-      'Process name to join on, usually the file name (`git`, `powershell.exe`). Carbon Black matches it against the program name in the signature (`digsig_prog_name`), which can differ from the file name. 1 to 260 characters, no control characters.',
+      'The process name the caller saw, usually the file name (`git`, `powershell.exe`). It never changes `verdict` in the default mode; `nameMatchesSignature` says whether it matches the program name in the signature (`digsig_prog_name`), which can differ from the file name. 1 to 260 characters, no control characters.',
     example: 'git',
   });
 
@@ -65,19 +62,83 @@ export const cacheInfoSchema = z
   })
   .meta({ description: 'How the answer was obtained.' });
 
-export const signatureSchema = z
+/** Carbon Black's documented `digsig_result` values; others (`(Unknown)`) are passed on verbatim and count as unsigned. */
+export const KNOWN_SIGNATURE_STATUSES = [
+  'Signed',
+  'Unsigned',
+  'Expired',
+  'Bad Signature',
+  'Invalid Signature',
+  'Invalid Chain',
+  'Untrusted Root',
+  'Explicit Distrust',
+] as const;
+
+export const verdictSchema = z.enum(['signed', 'unsigned', 'unknown']).meta({
+  description:
+    "`signed`: Carbon Black's binary record says `digsig_result` is exactly `Signed`. `unsigned`: Carbon Black has a record and its `digsig_result` is anything else (expired, tampered, untrusted, no signature). `unknown`: Carbon Black has no record of this md5 (not yet indexed, or never seen); it is not the same as unsigned and is asked again after `CACHE_TTL_UNKNOWN_SECONDS`.",
+  example: 'signed',
+});
+
+export const basisSchema = z.enum(['binary-record', 'joined-search']).meta({
+  description:
+    "Which Carbon Black data decided: `binary-record` (the binary's record, the default) or `joined-search` (the seed's joined process search, `CB_VERDICT_SOURCE=joined-search`).",
+  example: 'binary-record',
+});
+
+const optionalText = (description: string, example: string) => z.string().nullable().meta({ description, example });
+
+export const signatureDetailsSchema = z
   .object({
-    md5: z.string().meta({ description: 'The md5, lower case.', example: '82a7bf2b1f51f1988be571b8176aa545' }),
-    name: z.string().meta({ description: 'The name as given.', example: 'git' }),
-    signed: z.boolean().meta({
-      description:
-        'True when Carbon Black holds a signature for this binary that joins this name; false when it has none. Never false because of a failure: failures are errors.',
-      example: true,
+    status: z.string().meta({
+      description: `Carbon Black's \`digsig_result\`, verbatim. Known values: ${KNOWN_SIGNATURE_STATUSES.map((v) => `\`${v}\``).join(', ')}; only \`Signed\` makes the verdict \`signed\`.`,
+      example: 'Signed',
+      examples: [...KNOWN_SIGNATURE_STATUSES],
     }),
-    checkedAt: isoTime('When Carbon Black gave this verdict.'),
-    cache: cacheInfoSchema,
+    publisher: optionalText('`digsig_publisher`; null when the record has none.', 'Apple Inc.'),
+    issuer: optionalText('`digsig_issuer`; null when the record has none.', 'Apple Code Signing Certification Authority'),
+    subject: optionalText('`digsig_subject`; null when the record has none.', 'Software Signing'),
+    programName: optionalText(
+      '`digsig_prog_name`, the program name inside the signature (often not the file name); null when the record has none.',
+      'git',
+    ),
+    signedAt: z.string().nullable().meta({
+      description: '`digsig_sign_time`, ISO 8601; null when the record has none.',
+      format: 'date-time',
+      example: '2017-03-28T04:14:06Z',
+    }),
   })
-  .meta({ id: 'Signature', description: 'The signing verdict for one md5/name pair.' });
+  .nullable()
+  .meta({
+    id: 'SignatureDetails',
+    description:
+      "The signature as Carbon Black's binary record describes it; null when the verdict is unknown or the basis is `joined-search` (which reads no record).",
+  });
+
+export const nameMatchesSignatureSchema = z.boolean().nullable().meta({
+  description:
+    "The seed's name test, kept as a masquerading signal (not the verdict): true when the name matches the signature's program name the way `process_md5:<md5> digsig_prog_name:<name>` matches in Carbon Black (case-insensitive words, a multi-word name as a phrase), so a signed binary renamed to another tool's name answers false. False when it does not match or the signature names no program. Null when it cannot be told: the verdict is unknown, or (joined-search only) the join did not test this name.",
+  example: true,
+});
+
+const verdictShape = {
+  md5: z.string().meta({ description: 'The md5, lower case.', example: '82a7bf2b1f51f1988be571b8176aa545' }),
+  name: z.string().meta({ description: 'The name as given.', example: 'git' }),
+  verdict: verdictSchema,
+  signed: z.boolean().meta({
+    description: 'True exactly when `verdict` is `signed` (kept for existing callers; branch on `verdict` to tell unknown from unsigned).',
+    example: true,
+  }),
+  signature: signatureDetailsSchema,
+  nameMatchesSignature: nameMatchesSignatureSchema,
+  basis: basisSchema,
+  checkedAt: isoTime('When Carbon Black gave this verdict.'),
+  cache: cacheInfoSchema,
+};
+
+export const signatureSchema = z
+  .object(verdictShape)
+  .meta({ id: 'Signature', description: 'The signing verdict for one md5/name pair. Never a verdict for a failure: failures are errors.' });
 
 export const signatureParamsSchema = z.object({ md5: md5Schema });
 
@@ -107,13 +168,21 @@ export const MAX_BATCH_ITEMS = 1000;
 
 export const batchItemSchema = z.strictObject({ md5: md5Schema, name: nameSchema });
 
+/*
+ * Items are checked one by one in the route (batch-items.ts), so that a bad
+ * item gets its own error in its place instead of failing the whole batch.
+ * Here the body only has to be a batch.
+ */
 export const batchRequestSchema = z
   .strictObject({
     items: z
-      .array(batchItemSchema, { error: (issue) => (issue.input === undefined ? 'is required' : 'must be an array') })
+      .array(z.unknown(), { error: (issue) => (issue.input === undefined ? 'is required' : 'must be an array') })
       .min(1, 'must hold at least 1 item')
       .max(MAX_BATCH_ITEMS, `must hold at most ${MAX_BATCH_ITEMS} items`)
-      .meta({ description: `1 to ${MAX_BATCH_ITEMS} md5/name pairs.` }),
+      .meta({
+        description: `1 to ${MAX_BATCH_ITEMS} md5/name pairs. An item that is not a valid pair (bad md5, empty or over-long name, unknown field) gets an error result in its place; the others are answered.`,
+        items: z.toJSONSchema(batchItemSchema, { target: 'draft-2020-12' }),
+      }),
   })
   .meta({
     example: {
@@ -127,26 +196,32 @@ export const batchRequestSchema = z
 export const itemErrorSchema = z
   .object({
     status: z.number().int().meta({ description: 'The status a single lookup would have answered.', example: 502 }),
+    code: z.string().meta({ description: 'Stable machine-readable code.', example: 'CB_SERVER_ERROR' }),
     title: z.string().meta({ example: 'Carbon Black error' }),
     detail: z.string().meta({ example: 'Carbon Black answered 500' }),
-    code: z.string().optional().meta({ example: 'CB_SERVER_ERROR' }),
+    field: z
+      .string()
+      .optional()
+      .meta({ description: 'For `INVALID_REQUEST`: the item field that is wrong (`md5`, `name`, or an unknown field).', example: 'md5' }),
   })
   .meta({ description: 'Why this item has no verdict.' });
 
-/*
- * One flat object rather than a oneOf, so that playbooks read it without
- * branching on shape and the serializer never has to try alternatives.
- */
-export const batchResultSchema = z
+export const batchVerdictSchema = z.object(verdictShape).meta({ id: 'BatchVerdict', description: 'A verdict, as in the single lookup.' });
+
+export const batchErrorResultSchema = z
   .object({
-    md5: z.string().meta({ description: 'The md5, lower case.', example: '82a7bf2b1f51f1988be571b8176aa545' }),
-    name: z.string().meta({ description: 'The name as given.', example: 'git' }),
-    signed: z.boolean().optional().meta({ description: 'Present when the lookup succeeded.', example: true }),
-    checkedAt: isoTime('Present when the lookup succeeded.').optional(),
-    cache: cacheInfoSchema.optional(),
-    error: itemErrorSchema.optional(),
+    md5: z.string().nullable().meta({
+      description: 'The md5 as given (lower case when valid); null when the item had no string md5.',
+      example: '000000000000000000000000000000',
+    }),
+    name: z.string().nullable().meta({ description: 'The name as given; null when the item had no string name.', example: 'explorer.exe' }),
+    error: itemErrorSchema,
   })
-  .meta({ description: 'Either a verdict (`signed`, `checkedAt`, `cache`) or an `error`.' });
+  .meta({ id: 'BatchError', description: 'An item without a verdict: invalid, or its lookup failed.' });
+
+export const batchResultSchema = z
+  .xor([batchVerdictSchema, batchErrorResultSchema])
+  .meta({ description: 'Either a verdict or an `error`; tell them apart by the presence of `error`.' });
 
 export const batchResponseSchema = z.object({
   results: z.array(batchResultSchema).meta({ description: 'One result per item, in request order.' }),

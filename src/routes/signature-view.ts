@@ -1,10 +1,10 @@
 import type { CacheStatus, Lookup } from '../signing/signature-service.js';
+import { verdictFields, type VerdictFields } from '../signing/verdict.js';
 
 /** The JSON shape of one verdict, shared by the single and batch routes. */
-export interface SignatureView {
+export interface SignatureView extends VerdictFields {
   md5: string;
   name: string;
-  signed: boolean;
   checkedAt: string;
   cache: { hit: boolean; status: CacheStatus; storedAt: string; ageSeconds: number; expiresAt: string };
 }
@@ -29,12 +29,18 @@ function isoTime(epochMs: number): string {
   return iso;
 }
 
-export function toSignatureView(lookup: Lookup, now: number): SignatureView {
+/** `nameTested`: whether the verdict source tests names at all (VerdictSource.nameTested). */
+export function toSignatureView(lookup: Lookup, now: number, nameTested: boolean): SignatureView {
   const storedAt = isoTime(lookup.storedAt);
+  const fields = verdictFields(lookup.entry, lookup.name, nameTested);
   return {
     md5: lookup.md5,
     name: lookup.name,
-    signed: lookup.signed,
+    verdict: fields.verdict,
+    signed: fields.signed,
+    signature: fields.signature,
+    nameMatchesSignature: fields.nameMatchesSignature,
+    basis: fields.basis,
     checkedAt: storedAt,
     cache: {
       hit: lookup.status === 'hit' || lookup.status === 'stale',

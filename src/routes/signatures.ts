@@ -12,6 +12,7 @@ import {
   signatureQuerySchema,
   signatureSchema,
 } from './schemas.js';
+import { checkBatchItem } from './batch-items.js';
 import { malformedQueryParameter, malformedQueryProblem } from './query-encoding.js';
 import { toSignatureView, xCacheHeader } from './signature-view.js';
 
@@ -35,6 +36,11 @@ export const signatureRoutes: FastifyPluginAsyncZod<{ service: SignatureService;
   { service, metrics },
 ) => {
   const now = service.cache.now;
+  const nameTested = service.source.nameTested;
+  const lookupDescription =
+    service.source.basis === 'binary-record'
+      ? "Answers from the cache when it can, otherwise reads the binary's record from Carbon Black (`digsig_result` decides; no record is `unknown`)."
+      : 'Answers from the cache when it can, otherwise runs the joined Carbon Black search `process_md5:<md5> digsig_prog_name:<name>` (`CB_VERDICT_SOURCE=joined-search`).';
 
   app.get(
     '/v1/signatures/:md5',
@@ -49,9 +55,7 @@ export const signatureRoutes: FastifyPluginAsyncZod<{ service: SignatureService;
         operationId: 'getSignature',
         tags: ['signatures'],
         summary: 'Is this binary signed?',
-        description:
-          'Answers from the cache when it can, otherwise runs the joined Carbon Black search `process_md5:<md5> digsig_prog_name:<name>`. ' +
-          'Send `Cache-Control: no-cache` to skip a fresh cached verdict. `X-Cache` tells HIT, MISS or STALE.',
+        description: `${lookupDescription} Send \`Cache-Control: no-cache\` to skip a fresh cached verdict. \`X-Cache\` tells HIT, MISS or STALE.`,
         params: signatureParamsSchema,
         querystring: signatureQuerySchema,
         response: {
@@ -81,7 +85,7 @@ export const signatureRoutes: FastifyPluginAsyncZod<{ service: SignatureService;
       }
       metrics.lookup(lookup.status);
       reply.header('x-cache', xCacheHeader[lookup.status]);
-      return toSignatureView(lookup, now());
+      return toSignatureView(lookup, now(), nameTested);
     },
   );
 
@@ -94,12 +98,13 @@ export const signatureRoutes: FastifyPluginAsyncZod<{ service: SignatureService;
         tags: ['signatures'],
         summary: 'Many verdicts in one request',
         description:
-          'Looks up 1 to 1000 md5/name pairs concurrently and answers in request order. Repeated md5s share one Carbon Black search. ' +
-          'An item whose lookup failed carries `error` instead of a verdict; the request itself still answers 200.',
+          'Looks up 1 to 1000 md5/name pairs concurrently and answers in request order. Repeated md5s share one Carbon Black read. ' +
+          'An item that is invalid (status 400, `field` names what is wrong) or whose lookup failed carries `error` instead of a verdict; the request itself still answers 200. ' +
+          'The request answers 400 only when the body is not a batch.',
         body: batchRequestSchema,
         response: {
           200: batchResponseSchema,
-          400: problemSchema.describe('The body is malformed; `errors` names each bad field (`items/3/md5`).'),
+          400: problemSchema.describe('The body is not a batch (not JSON, no `items` array, 0 or more than 1000 items).'),
           413: problemSchema.describe('The body is larger than 1 MiB.'),
           415: problemSchema.describe('The body is not application/json.'),
         },
@@ -112,20 +117,26 @@ export const signatureRoutes: FastifyPluginAsyncZod<{ service: SignatureService;
       const pending: Promise<void>[] = [];
       const at = now();
       let hits = 0;
+      let invalid = 0;
       for (let i = 0; i < items.length; i++) {
-        const item = items[i]!;
-        const md5 = item.md5.toLowerCase();
-        const cached = fresh ? undefined : service.lookupCached(md5, item.name);
+        const item = checkBatchItem(items[i]);
+        if ('error' in item) {
+          invalid++;
+          results[i] = item;
+          continue;
+        }
+        const { md5, name } = item;
+        const cached = fresh ? undefined : service.lookupCached(md5, name);
         if (cached) {
           hits++;
-          results[i] = toSignatureView(cached, at);
+          results[i] = toSignatureView(cached, at, nameTested);
           continue;
         }
         pending.push(
-          service.load(md5, item.name, fresh).then(
+          service.load(md5, name, fresh).then(
             (lookup: Lookup) => {
               metrics.lookup(lookup.status);
-              results[i] = toSignatureView(lookup, now());
+              results[i] = toSignatureView(lookup, now(), nameTested);
             },
             (error: unknown) => {
               metrics.lookup('error');
@@ -133,15 +144,16 @@ export const signatureRoutes: FastifyPluginAsyncZod<{ service: SignatureService;
               if (problem.status >= 500) request.log.warn({ err: error, md5, code: problem.code }, 'batch item failed');
               results[i] = {
                 md5,
-                name: item.name,
-                error: { status: problem.status, title: problem.title, detail: problem.detail, code: problem.code },
+                name,
+                error: { status: problem.status, code: problem.code, title: problem.title, detail: problem.detail },
               };
             },
           ),
         );
       }
       metrics.lookup('hit', hits);
-      request.lookupInfo = { items: items.length, cached: hits };
+      if (invalid > 0) metrics.lookup('invalid', invalid);
+      request.lookupInfo = { items: items.length, cached: hits, invalid };
       if (pending.length > 0) await Promise.all(pending);
       return { results };
     },

@@ -5,7 +5,9 @@ import type { FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { setImmediate } from 'node:timers/promises';
 import type { LRUCache } from 'lru-cache';
-import type { CachedVerdict, VerdictCache } from './verdict-cache.js';
+import { SignatureInterner } from './signature-interner.js';
+import { DatedSignature, JoinedSignature, SignatureFacts, UnknownBinary, type CachedVerdict, type VerdictBasis } from './verdict.js';
+import type { VerdictCache } from './verdict-cache.js';
 
 /**
  * Warm restarts: the verdict cache written to a file at intervals and at
@@ -13,11 +15,27 @@ import type { CachedVerdict, VerdictCache } from './verdict-cache.js';
  * set to Carbon Black at once.
  *
  * Format (UTF-8 text, one record per line, chosen to write and parse a
- * million entries in well under a second and to be greppable in an incident):
+ * million entries in about a second and to be greppable in an incident):
  *
- *   signet-cache-snapshot\t1\t<entry count>
- *   <md5>\t<storedAt epoch ms>\t<ttl ms>\t1                 signed
- *   <md5>\t<storedAt epoch ms>\t<ttl ms>\t0:<JSON string>   unsigned for that lower-cased name
+ *   signet-cache-snapshot\t2\t<entry count>\t<basis>
+ *   <md5>\t<storedAt epoch ms>\t<ttl ms>\t<verdict>
+ *
+ * where <basis> is `binary-record` or `joined-search` (the CB_VERDICT_SOURCE
+ * that made the entries; a snapshot of the other mode is skipped, since its
+ * entries mean something else) and <verdict> is one of
+ *   u                              binary-record: no record (unknown)
+ *   f:<facts>                      binary-record: a record, its signature's facts
+ *   d:<signedAt epoch s>:<facts>   binary-record: a record whose signature shares the facts of
+ *                                  another binary, with its own signing time (empty when absent)
+ *   s:<JSON string>                joined-search: a row, found for that lower-cased name
+ *   n:<JSON string>                joined-search: no row for that lower-cased name
+ *
+ * and <facts> is the JSON array [status, publisher, issuer, subject,
+ * programName, signedAt epoch s], nulls where absent. Lines with the same
+ * facts text share one facts object when read, as the live cache shares them.
+ *
+ * Version 1 (before verdicts had three states and signature details) is
+ * skipped with a warning: its "unsigned" cannot be told from "unknown".
  *
  * Entries are in least- to most-recently-used order (lru-cache's dump order),
  * so loading them in order keeps the LRU order. The count in the header
@@ -33,7 +51,6 @@ export interface SnapshotEntry {
   storedAt: number;
   /** Its lifetime from `storedAt`. */
   ttlMs: number;
-  /** `true`: signed; a string: unsigned for that lower-cased name. */
   verdict: CachedVerdict;
 }
 
@@ -44,6 +61,10 @@ export interface SnapshotLog {
 }
 
 export interface ReadSnapshotOptions {
+  /** The running CB_VERDICT_SOURCE; a snapshot written under the other one is skipped. Default binary-record. */
+  basis?: VerdictBasis;
+  /** Where restored signatures are shared: the live cache's interner, so later reads share them too. Default a new one. */
+  interner?: SignatureInterner;
   /**
    * How long past its lifetime an entry is still worth loading: the larger of
    * CACHE_STALE_IF_ERROR_SECONDS and CACHE_STALE_WHILE_REVALIDATE_SECONDS, in ms.
@@ -53,12 +74,12 @@ export interface ReadSnapshotOptions {
 }
 
 const MAGIC = 'signet-cache-snapshot';
-export const SNAPSHOT_VERSION = 1;
+export const SNAPSHOT_VERSION = 2;
 /** Write buffer: big enough to amortise the syscalls, small enough to stream 50M entries. */
 const WRITE_BUFFER_BYTES = 1024 * 1024;
 const READ_CHUNK_BYTES = 4 * 1024 * 1024;
-/** md5, two 16-digit numbers, separators, verdict marker: the most a line takes besides its name. */
-const MAX_LINE_BYTES_WITHOUT_NAME = 32 + 16 + 16 + 3 + 2 + 1;
+/** md5, two 16-digit numbers, separators, verdict marker, a signing time: the most a line takes besides its JSON. */
+const MAX_LINE_BYTES_WITHOUT_TEXT = 32 + 16 + 16 + 3 + 2 + 17 + 1;
 
 const TAB = 0x09;
 const NEWLINE = 0x0a;
@@ -66,10 +87,17 @@ const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 const COLON = 0x3a;
 const DIGIT_0 = 0x30;
-const DIGIT_1 = 0x31;
 const DIGIT_9 = 0x39;
+const MINUS = 0x2d;
+const LOWER_N = 0x6e;
+const LOWER_D = 0x64;
+const LOWER_S = 0x73;
+const LOWER_U = 0x75;
 const LOWER_A = 0x61;
 const LOWER_F = 0x66;
+
+/** What the reader takes as a key: the cache's own form. */
+const LOWER_HEX_MD5 = /^[0-9a-f]{32}$/;
 
 class CorruptSnapshotError extends Error {
   override name = 'CorruptSnapshotError';
@@ -95,22 +123,44 @@ function writeDecimal(buffer: Buffer, offset: number, value: number): number {
   return offset + digits;
 }
 
+/** The verdict field of a line, as text. Facts are shared by many entries, so their JSON is memoised per write. */
+class VerdictEncoder {
+  private readonly factsJson = new WeakMap<SignatureFacts, string>();
+
+  encode(verdict: CachedVerdict): string {
+    if (verdict instanceof UnknownBinary) return 'u';
+    if (verdict instanceof SignatureFacts) return `f:${this.json(verdict)}`;
+    if (verdict instanceof DatedSignature) return `d:${verdict.signedAtSeconds ?? ''}:${this.json(verdict.facts)}`;
+    if (verdict instanceof JoinedSignature) return `s:${JSON.stringify(verdict.matchedName)}`;
+    return `n:${JSON.stringify(verdict)}`;
+  }
+
+  private json(facts: SignatureFacts): string {
+    let text = this.factsJson.get(facts);
+    if (text === undefined) {
+      text = JSON.stringify([facts.status, facts.publisher, facts.issuer, facts.subject, facts.programName, facts.signedAtSeconds]);
+      this.factsJson.set(facts, text);
+    }
+    return text;
+  }
+}
+
 /** Streams entries into a file through one reused buffer. */
 class LineWriter {
   private readonly buffer = Buffer.allocUnsafe(WRITE_BUFFER_BYTES);
+  private readonly encoder = new VerdictEncoder();
   private offset = 0;
 
   constructor(private readonly handle: FileHandle) {}
 
   async entry(entry: SnapshotEntry): Promise<void> {
-    const name = entry.verdict === true ? undefined : JSON.stringify(entry.verdict);
+    const verdict = this.encoder.encode(entry.verdict);
     // A UTF-16 code unit takes at most 3 bytes in UTF-8.
-    const room = MAX_LINE_BYTES_WITHOUT_NAME + (name === undefined ? 0 : name.length * 3);
+    const room = MAX_LINE_BYTES_WITHOUT_TEXT + verdict.length * 3;
     if (this.offset + room > this.buffer.length) {
       await this.flush();
       if (room > this.buffer.length) {
-        // A name too long for the buffer: rare enough to write as a string.
-        const verdict = name === undefined ? '1' : `0:${name}`;
+        // A verdict too long for the buffer: rare enough to write as a string.
         await this.handle.write(`${entry.md5}\t${entry.storedAt}\t${entry.ttlMs}\t${verdict}\n`);
         return;
       }
@@ -123,13 +173,7 @@ class LineWriter {
     b[at++] = TAB;
     at = writeDecimal(b, at, entry.ttlMs);
     b[at++] = TAB;
-    if (name === undefined) {
-      b[at++] = DIGIT_1;
-    } else {
-      b[at++] = DIGIT_0;
-      b[at++] = COLON;
-      at += b.write(name, at, 'utf8');
-    }
+    at += b.write(verdict, at, 'utf8');
     b[at++] = NEWLINE;
     this.offset = at;
   }
@@ -141,14 +185,27 @@ class LineWriter {
   }
 }
 
-function validEntry(entry: SnapshotEntry): boolean {
+function validEntry(entry: SnapshotEntry, basis: VerdictBasis): boolean {
   return (
-    entry.md5.length === 32 &&
+    LOWER_HEX_MD5.test(entry.md5) &&
     Number.isSafeInteger(entry.storedAt) &&
     entry.storedAt >= 0 &&
     Number.isSafeInteger(entry.ttlMs) &&
-    entry.ttlMs > 0
+    entry.ttlMs > 0 &&
+    verdictFits(entry.verdict, basis)
   );
+}
+
+/** Whether the reader of a `basis` file takes this verdict back: a kind of that basis, a signing time it parses. */
+function verdictFits(verdict: CachedVerdict, basis: VerdictBasis): boolean {
+  if (basis === 'joined-search') return verdict instanceof JoinedSignature || typeof verdict === 'string';
+  if (verdict instanceof DatedSignature) return validSeconds(verdict.signedAtSeconds) && validSeconds(verdict.facts.signedAtSeconds);
+  if (verdict instanceof SignatureFacts) return validSeconds(verdict.signedAtSeconds);
+  return verdict instanceof UnknownBinary;
+}
+
+function validSeconds(seconds: number | null): boolean {
+  return seconds === null || Number.isSafeInteger(seconds);
 }
 
 /** A decimal integer of 1..16 digits in [start, end) (no sign, no exponent), at least `min`. */
@@ -164,32 +221,23 @@ function parseDecimal(buffer: Buffer, start: number, end: number, min: number): 
   return value;
 }
 
-/** The verdict field in [start, end): `1`, or `0:` and a JSON string. */
-function parseVerdict(buffer: Buffer, start: number, end: number): CachedVerdict {
-  if (end - start === 1 && buffer[start] === DIGIT_1) return true;
-  if (
-    end - start < 4 ||
-    buffer[start] !== DIGIT_0 ||
-    buffer[start + 1] !== COLON ||
-    buffer[start + 2] !== QUOTE ||
-    buffer[end - 1] !== QUOTE
-  ) {
-    throw new CorruptSnapshotError('bad verdict');
-  }
+/** A JSON string in [start, end) (quotes included), decoded directly when it holds no escape. */
+function parseJsonString(buffer: Buffer, start: number, end: number): string {
+  if (end - start < 2 || buffer[start] !== QUOTE || buffer[end - 1] !== QUOTE) throw new CorruptSnapshotError('bad name');
   // Most names need no escape and are ASCII: decode them directly, without JSON.parse.
   let plain = true;
   let ascii = true;
-  for (let at = start + 3; at < end - 1; at++) {
+  for (let at = start + 1; at < end - 1; at++) {
     const byte = buffer[at]!;
     if (byte < 0x20) throw new CorruptSnapshotError('bad name'); // JSON always escapes control characters
     if (byte === QUOTE || byte === BACKSLASH) plain = false;
     else if (byte >= 0x80) ascii = false;
   }
-  if (!ascii && !isUtf8(buffer.subarray(start + 3, end - 1))) throw new CorruptSnapshotError('bad name');
-  if (plain) return buffer.toString('utf8', start + 3, end - 1);
+  if (!ascii && !isUtf8(buffer.subarray(start + 1, end - 1))) throw new CorruptSnapshotError('bad name');
+  if (plain) return buffer.toString('utf8', start + 1, end - 1);
   let name: unknown;
   try {
-    name = JSON.parse(buffer.toString('utf8', start + 2, end));
+    name = JSON.parse(buffer.toString('utf8', start, end));
   } catch {
     throw new CorruptSnapshotError('bad name');
   }
@@ -197,8 +245,79 @@ function parseVerdict(buffer: Buffer, start: number, end: number): CachedVerdict
   return name;
 }
 
+/** Reads verdict fields, sharing the facts of records that carry the same signature, as the live cache does. */
+class VerdictDecoder {
+  /** The facts already decoded, by their JSON text: a million records hold a few thousand signatures. */
+  private readonly factsByJson = new Map<string, SignatureFacts>();
+
+  constructor(
+    private readonly basis: VerdictBasis,
+    private readonly interner: SignatureInterner,
+  ) {}
+
+  decode(buffer: Buffer, start: number, end: number): CachedVerdict {
+    const marker = buffer[start];
+    if (end - start === 1 && marker === LOWER_U && this.basis === 'binary-record') return UnknownBinary.instance;
+    if (end - start < 3 || buffer[start + 1] !== COLON) throw new CorruptSnapshotError('bad verdict');
+    if (this.basis === 'joined-search') {
+      if (marker === LOWER_S) return new JoinedSignature(parseJsonString(buffer, start + 2, end));
+      if (marker === LOWER_N) return parseJsonString(buffer, start + 2, end);
+    } else if (marker === LOWER_F) {
+      return this.facts(buffer, start + 2, end);
+    } else if (marker === LOWER_D) {
+      const colon = buffer.indexOf(COLON, start + 2);
+      if (colon < 0 || colon >= end) throw new CorruptSnapshotError('bad verdict');
+      const facts = this.facts(buffer, colon + 1, end);
+      return new DatedSignature(facts, colon === start + 2 ? null : parseSeconds(buffer, start + 2, colon));
+    }
+    throw new CorruptSnapshotError('bad verdict');
+  }
+
+  /** The facts JSON in [start, end), decoded once per distinct text. */
+  private facts(buffer: Buffer, start: number, end: number): SignatureFacts {
+    // toString would turn invalid bytes into U+FFFD and serve a garbled signature for a day.
+    if (!isUtf8(buffer.subarray(start, end))) throw new CorruptSnapshotError('bad signature');
+    const json = buffer.toString('utf8', start, end);
+    let facts = this.factsByJson.get(json);
+    if (facts !== undefined) return facts;
+    let fields: unknown;
+    try {
+      fields = JSON.parse(json);
+    } catch {
+      throw new CorruptSnapshotError('bad signature');
+    }
+    if (
+      !Array.isArray(fields) ||
+      fields.length !== 6 ||
+      typeof fields[0] !== 'string' ||
+      !fields.slice(1, 5).every((field) => field === null || typeof field === 'string') ||
+      !(fields[5] === null || Number.isSafeInteger(fields[5]))
+    ) {
+      throw new CorruptSnapshotError('bad signature');
+    }
+    const [status, publisher, issuer, subject, programName, signedAtSeconds] = fields as [
+      string,
+      string | null,
+      string | null,
+      string | null,
+      string | null,
+      number | null,
+    ];
+    facts = this.interner.restore(status, publisher, issuer, subject, programName, signedAtSeconds);
+    this.factsByJson.set(json, facts);
+    return facts;
+  }
+}
+
+/** A signing time in whole seconds in [start, end): digits with an optional leading minus. */
+function parseSeconds(buffer: Buffer, start: number, end: number): number {
+  const negative = buffer[start] === MINUS;
+  const seconds = parseDecimal(buffer, negative ? start + 1 : start, end, 0);
+  return negative ? -seconds : seconds;
+}
+
 /** One entry line in [start, end), without its newline. */
-function parseEntry(buffer: Buffer, start: number, end: number): SnapshotEntry {
+function parseEntry(buffer: Buffer, start: number, end: number, decoder: VerdictDecoder): SnapshotEntry {
   const t1 = start + 32;
   if (end <= t1 || buffer[t1] !== TAB) throw new CorruptSnapshotError('bad md5');
   for (let at = start; at < t1; at++) {
@@ -212,14 +331,31 @@ function parseEntry(buffer: Buffer, start: number, end: number): SnapshotEntry {
     md5: buffer.toString('latin1', start, t1),
     storedAt: parseDecimal(buffer, t1 + 1, t2, 0),
     ttlMs: parseDecimal(buffer, t2 + 1, t3, 1),
-    verdict: parseVerdict(buffer, t3 + 1, end),
+    verdict: decoder.decode(buffer, t3 + 1, end),
   };
 }
 
-function parseHeader(line: string): number {
-  const [magic, version, count, ...rest] = line.split('\t');
-  if (magic !== MAGIC || rest.length > 0 || count === undefined) throw new CorruptSnapshotError('not a Signet cache snapshot');
-  if (version !== String(SNAPSHOT_VERSION)) throw new CorruptSnapshotError(`unsupported version ${String(version).slice(0, 20)}`);
+/** Refuses a file this version cannot read, with the reason the warning gives. */
+class UnusableSnapshotError extends Error {
+  override name = 'UnusableSnapshotError';
+}
+
+function parseHeader(line: string, basis: VerdictBasis): number {
+  const [magic, version, count, fileBasis, ...rest] = line.split('\t');
+  if (magic !== MAGIC || count === undefined) throw new CorruptSnapshotError('not a Signet cache snapshot');
+  if (version !== String(SNAPSHOT_VERSION)) {
+    throw new UnusableSnapshotError(
+      /^\d{1,6}$/.test(version ?? '') && Number(version) < SNAPSHOT_VERSION
+        ? `written in the older format version ${version}, whose verdicts this version does not read`
+        : `unsupported version ${String(version).slice(0, 20)}`,
+    );
+  }
+  if (rest.length > 0 || fileBasis === undefined) throw new CorruptSnapshotError('bad header');
+  if (fileBasis !== basis) {
+    throw new UnusableSnapshotError(
+      `written by CB_VERDICT_SOURCE=${fileBasis.slice(0, 20)}, not ${basis}; its verdicts mean something else`,
+    );
+  }
   if (!/^\d{1,16}$/.test(count)) throw new CorruptSnapshotError('bad entry count');
   return Number(count);
 }
@@ -230,16 +366,16 @@ function parseHeader(line: string): number {
  * rename over the target. A reader, or a crash at any point, sees the
  * previous complete file or the new complete file, never a partial one.
  */
-export async function writeSnapshot(file: string, entries: readonly SnapshotEntry[]): Promise<void> {
+export async function writeSnapshot(file: string, entries: readonly SnapshotEntry[], basis: VerdictBasis): Promise<void> {
   // Checked before anything is written: a bad entry would make the whole file unreadable.
-  const invalid = entries.find((entry) => !validEntry(entry));
+  const invalid = entries.find((entry) => !validEntry(entry, basis));
   if (invalid) throw new TypeError(`invalid snapshot entry for ${JSON.stringify(invalid.md5)}`);
   const directory = dirname(file);
   await mkdir(directory, { recursive: true });
   const temp = join(directory, `${basename(file)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
   let handle: FileHandle | undefined = await open(temp, 'wx', 0o600);
   try {
-    await handle.write(`${MAGIC}\t${SNAPSHOT_VERSION}\t${entries.length}\n`);
+    await handle.write(`${MAGIC}\t${SNAPSHOT_VERSION}\t${entries.length}\t${basis}\n`);
     const writer = new LineWriter(handle);
     for (let i = 0; i < entries.length; i++) await writer.entry(entries[i]!);
     await writer.flush();
@@ -281,6 +417,8 @@ export async function readSnapshot(
   options: ReadSnapshotOptions = {},
 ): Promise<SnapshotEntry[]> {
   const staleWindowMs = options.staleWindowMs ?? 0;
+  const basis = options.basis ?? 'binary-record';
+  const decoder = new VerdictDecoder(basis, options.interner ?? new SignatureInterner());
   let handle: FileHandle;
   try {
     handle = await open(file, 'r');
@@ -308,10 +446,10 @@ export async function readSnapshot(
       for (let newline = buffer.indexOf(NEWLINE, 0); newline !== -1 && newline < filled; newline = buffer.indexOf(NEWLINE, start)) {
         lineNumber++;
         if (expected < 0) {
-          expected = parseHeader(buffer.toString('latin1', start, Math.min(newline, start + 200)));
+          expected = parseHeader(buffer.toString('latin1', start, Math.min(newline, start + 200)), basis);
         } else {
           if (entries.length + skipped === expected) throw new CorruptSnapshotError('more entries than the header announced');
-          const entry = parseEntry(buffer, start, newline);
+          const entry = parseEntry(buffer, start, newline, decoder);
           if (entry.storedAt + entry.ttlMs + staleWindowMs < now) {
             skipped++;
           } else {
@@ -332,6 +470,10 @@ export async function readSnapshot(
       throw new CorruptSnapshotError(`truncated: ${entries.length + skipped} of ${expected} entries`);
     }
   } catch (error) {
+    if (error instanceof UnusableSnapshotError) {
+      log.warn({ file, reason: error.message }, 'cache snapshot skipped; starting with an empty cache');
+      return [];
+    }
     const reason = error instanceof CorruptSnapshotError ? error.message : String(error);
     log.warn({ file, line: lineNumber, reason }, 'cache snapshot is corrupt or truncated; starting with an empty cache');
     return [];
@@ -416,9 +558,9 @@ export function restoreIntoCache(cache: VerdictCache, entries: readonly Snapshot
 }
 
 /** Writes the cache's current content to `file` (atomically), without stalling the event loop for long. */
-export async function saveCacheSnapshot(cache: VerdictCache, file: string): Promise<number> {
+export async function saveCacheSnapshot(cache: VerdictCache, file: string, basis: VerdictBasis): Promise<number> {
   const entries = await snapshotFromCacheInSlices(cache);
-  await writeSnapshot(file, entries);
+  await writeSnapshot(file, entries, basis);
   return entries.length;
 }
 

@@ -1,4 +1,6 @@
-import type { CachedVerdict, FetchStatus } from './verdict-cache.js';
+import type { CachedVerdict, VerdictBasis } from './verdict.js';
+import { entryAnswers } from './verdict.js';
+import type { FetchStatus } from './verdict-cache.js';
 import { detachedString, VerdictCache } from './verdict-cache.js';
 
 /** How an answer was obtained; `cache.status` in every response. */
@@ -9,7 +11,8 @@ export interface Lookup {
   md5: string;
   /** The name as the caller gave it. */
   name: string;
-  signed: boolean;
+  /** The cached entry the answer comes from; `verdictFields` turns it into the contract fields. */
+  entry: CachedVerdict;
   status: CacheStatus;
   /** When Carbon Black gave this verdict (epoch ms). */
   storedAt: number;
@@ -17,16 +20,26 @@ export interface Lookup {
   expiresAt: number;
 }
 
+/** Where verdicts come from on a miss (verdict-sources.ts builds the two kinds). */
+export interface VerdictSource {
+  basis: VerdictBasis;
+  /**
+   * Whether the answer tests the caller's name. False for the joined search on
+   * `digsig_result`, which ignores it; then `nameMatchesSignature` is null.
+   */
+  nameTested: boolean;
+  /** One guarded Carbon Black read, as a cache entry; rejects on any upstream failure. */
+  load: (md5: string, name: string) => Promise<CachedVerdict>;
+}
+
 export interface SignatureServiceOptions {
   maxEntries: number;
   ttlSignedSeconds: number;
   ttlUnsignedSeconds: number;
+  ttlUnknownSeconds: number;
   staleIfErrorSeconds: number;
   staleWhileRevalidateSeconds: number;
-  /** True when the join ignores the name (`CB_JOIN_FIELD=digsig_result`). */
-  nameIndependent: boolean;
-  /** One guarded Carbon Black search; rejects on any upstream failure. */
-  search: (md5: string, name: string) => Promise<boolean>;
+  source: VerdictSource;
   now?: () => number;
   onEvict?: () => void;
 }
@@ -54,6 +67,7 @@ const MAX_SHARED_ROUNDS = 3;
 /** The verdict rules and cache policy: everything between a route and the upstream. */
 export class SignatureService {
   readonly cache: VerdictCache;
+  readonly source: VerdictSource;
   private readonly options: SignatureServiceOptions;
   private readonly staleIfErrorMs: number;
   private readonly staleWhileRevalidateMs: number;
@@ -62,13 +76,15 @@ export class SignatureService {
 
   constructor(options: SignatureServiceOptions) {
     this.options = options;
+    this.source = options.source;
     this.staleIfErrorMs = options.staleIfErrorSeconds * 1000;
     this.staleWhileRevalidateMs = options.staleWhileRevalidateSeconds * 1000;
     this.cache = new VerdictCache({
       maxEntries: options.maxEntries,
       ttlSignedMs: options.ttlSignedSeconds * 1000,
       ttlUnsignedMs: options.ttlUnsignedSeconds * 1000,
-      load: options.search,
+      ttlUnknownMs: options.ttlUnknownSeconds * 1000,
+      load: options.source.load,
       ...(options.now && { now: options.now }),
       ...(options.onEvict && { onEvict: options.onEvict }),
     });
@@ -139,8 +155,7 @@ export class SignatureService {
         }
         // The shared load answered for another name of an unsigned binary: go round and ask for ours.
       }
-      const signed = await this.options.search(md5, name);
-      const verdict = this.cache.set(md5, name, signed);
+      const verdict = this.cache.set(md5, await this.options.source.load(md5, name));
       this.misses++;
       return this.toLookup(md5, name, verdict, 'miss', this.storedAtAfterLoad(md5, verdict));
     } catch (error) {
@@ -172,8 +187,7 @@ export class SignatureService {
   }
 
   private applies(verdict: CachedVerdict, name: string): boolean {
-    // Names compare case-insensitively; most are already lower case, so try the cheap test first.
-    return verdict === true || this.options.nameIndependent || verdict === name || verdict === name.toLowerCase();
+    return !this.source.nameTested || entryAnswers(verdict, name);
   }
 
   /** The stored entry's time; a load's result can already be gone from a tiny or busy cache, then it is now. */
@@ -182,6 +196,6 @@ export class SignatureService {
   }
 
   private toLookup(md5: string, name: string, verdict: CachedVerdict, status: CacheStatus, storedAt: number): Lookup {
-    return { md5, name, signed: verdict === true, status, storedAt, expiresAt: storedAt + this.cache.ttlFor(verdict) };
+    return { md5, name, entry: verdict, status, storedAt, expiresAt: storedAt + this.cache.ttlFor(verdict) };
   }
 }

@@ -1,14 +1,7 @@
 import { LRUCache } from 'lru-cache';
+import { verdictKind, type CachedVerdict } from './verdict.js';
 
-/**
- * What the cache keeps for one md5, as small as it can be (one entry per
- * binary, up to millions of them):
- * - `true`: signed. Signing belongs to the binary, so it answers any name.
- * - a string: unsigned for that lower-cased name. The joined search only says
- *   "no signature names this program", so it answers that name alone.
- * When and until when come from the timestamps lru-cache keeps anyway.
- */
-export type CachedVerdict = true | string;
+export type { CachedVerdict } from './verdict.js';
 
 /**
  * A copy of `text` that owns its characters. Strings cut from a request (the
@@ -24,8 +17,9 @@ export interface VerdictCacheOptions {
   maxEntries: number;
   ttlSignedMs: number;
   ttlUnsignedMs: number;
-  /** Runs the upstream search on a miss. Its rejection is never stored. */
-  load: (md5: string, name: string) => Promise<boolean>;
+  ttlUnknownMs: number;
+  /** Asks Carbon Black on a miss and turns its answer into an entry. Its rejection is never stored. */
+  load: (md5: string, name: string) => Promise<CachedVerdict>;
   /** Wall clock in epoch milliseconds; tests move it by hand. */
   now?: () => number;
   /** Told of every entry pushed out to make room (metrics). */
@@ -50,6 +44,7 @@ export class VerdictCache {
   private readonly lru: LRUCache<string, CachedVerdict, LoadContext>;
   private readonly ttlSignedMs: number;
   private readonly ttlUnsignedMs: number;
+  private readonly ttlUnknownMs: number;
   readonly now: () => number;
   private readonly readStatus: FetchStatus = {};
   private readonly freshRead = { status: this.readStatus };
@@ -59,6 +54,7 @@ export class VerdictCache {
     this.maxEntries = options.maxEntries;
     this.ttlSignedMs = options.ttlSignedMs;
     this.ttlUnsignedMs = options.ttlUnsignedMs;
+    this.ttlUnknownMs = options.ttlUnknownMs;
     const now = options.now ?? Date.now;
     this.now = now;
     const onEvict = options.onEvict;
@@ -80,9 +76,9 @@ export class VerdictCache {
         },
       }),
       fetchMethod: async (md5, _stale, { options: fetchOptions, context }) => {
-        const signed = await options.load(md5, context.name);
-        fetchOptions.ttl = signed ? this.ttlSignedMs : this.ttlUnsignedMs;
-        return signed ? true : detachedString(context.name.toLowerCase());
+        const verdict = await options.load(md5, context.name);
+        fetchOptions.ttl = this.ttlFor(verdict);
+        return verdict;
       },
     });
   }
@@ -133,8 +129,7 @@ export class VerdictCache {
   }
 
   /** Stores a verdict found outside the shared load. */
-  set(md5: string, name: string, signed: boolean): CachedVerdict {
-    const verdict: CachedVerdict = signed ? true : detachedString(name.toLowerCase());
+  set(md5: string, verdict: CachedVerdict): CachedVerdict {
     this.lru.set(detachedString(md5), verdict, { ttl: this.ttlFor(verdict) });
     return verdict;
   }
@@ -147,8 +142,10 @@ export class VerdictCache {
     this.lru.clear();
   }
 
+  /** Lifetimes by verdict: an unknown md5 soonest, since Carbon Black may index it within minutes. */
   ttlFor(verdict: CachedVerdict): number {
-    return verdict === true ? this.ttlSignedMs : this.ttlUnsignedMs;
+    const kind = verdictKind(verdict);
+    return kind === 'signed' ? this.ttlSignedMs : kind === 'unsigned' ? this.ttlUnsignedMs : this.ttlUnknownMs;
   }
 
   /**

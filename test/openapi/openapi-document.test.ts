@@ -3,6 +3,7 @@ import { compileErrors, validate } from '@readme/openapi-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Stack } from '../support/stack.js';
 import { startStack } from '../support/stack.js';
+import { batchResponseSchema, problemSchema, signatureSchema } from '../../src/routes/schemas.js';
 
 type Operation = {
   summary?: string;
@@ -53,6 +54,67 @@ describe('the OpenAPI document', () => {
             expect(Object.keys(response.content ?? {}), `${where} ${status}`).toEqual(['application/problem+json']);
         }
       }
+    }
+  });
+
+  it('has one example per response status of the lookups, each valid against its schema and distinct', () => {
+    const paths = served.paths as Record<string, Record<string, Operation>>;
+    const lookups: Array<[string, string, typeof signatureSchema | typeof batchResponseSchema]> = [
+      ['/v1/signatures/{md5}', 'get', signatureSchema],
+      ['/v1/signatures/batch', 'post', batchResponseSchema],
+    ];
+    const problemTexts = new Set<string>();
+    for (const [path, method, okSchema] of lookups) {
+      for (const [status, response] of Object.entries(paths[path]![method]!.responses)) {
+        const media = Object.values(response.content ?? {})[0] as { examples?: Record<string, { value: unknown }> } | undefined;
+        const examples = Object.values(media?.examples ?? {});
+        expect(examples.length, `${method} ${path} ${status}`).toBeGreaterThan(0);
+        for (const { value } of examples) {
+          if (status === '200') okSchema.parse(value);
+          else {
+            expect(problemSchema.parse(value).status, `${method} ${path} ${status}`).toBe(Number(status));
+            problemTexts.add(JSON.stringify(value));
+          }
+        }
+      }
+    }
+    // Not one shared problem for every status.
+    expect(problemTexts.size).toBeGreaterThanOrEqual(8);
+  });
+
+  it('the single lookup examples show each verdict', () => {
+    const paths = served.paths as Record<string, Record<string, Operation>>;
+    const media = paths['/v1/signatures/{md5}']!.get!.responses['200']!.content!['application/json'] as {
+      examples: Record<string, { value: { verdict: string } }>;
+    };
+    expect(new Set(Object.values(media.examples).map((e) => e.value.verdict))).toEqual(new Set(['signed', 'unsigned', 'unknown']));
+  });
+
+  it('describes the verdict fields: enums for verdict and basis, the md5 pattern, the batch item as oneOf', () => {
+    const schemas = (served.components as { schemas: Record<string, { properties: Record<string, { enum?: string[] }> }> }).schemas;
+    expect(schemas.Signature!.properties.verdict!.enum).toEqual(['signed', 'unsigned', 'unknown']);
+    expect(schemas.Signature!.properties.basis!.enum).toEqual(['binary-record', 'joined-search']);
+    const text = JSON.stringify(served);
+    expect(text).toContain('"pattern":"^[0-9A-Fa-f]{32}$"');
+    const paths = served.paths as Record<string, Record<string, Operation>>;
+    const batch = paths['/v1/signatures/batch']!.post!.responses['200']!.content!['application/json'] as {
+      schema: { properties: { results: { items: { oneOf: unknown[] } } } };
+    };
+    expect(batch.schema.properties.results.items.oneOf).toEqual([
+      { $ref: '#/components/schemas/BatchVerdict' },
+      { $ref: '#/components/schemas/BatchError' },
+    ]);
+    for (const status of [
+      'Signed',
+      'Unsigned',
+      'Expired',
+      'Bad Signature',
+      'Invalid Signature',
+      'Invalid Chain',
+      'Untrusted Root',
+      'Explicit Distrust',
+    ]) {
+      expect(text).toContain(status);
     }
   });
 

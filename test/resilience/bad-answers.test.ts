@@ -1,3 +1,4 @@
+import { requestCount } from '../support/stack.js';
 import { describe, expect, it } from 'vitest';
 import { samples } from '../../src/simulator/fixtures.js';
 import type { VerdictBody } from './support.js';
@@ -23,14 +24,14 @@ describe('answers Signet cannot read', () => {
       detail: 'Carbon Black sent a response Signet could not read.',
     });
     expect(failed.body).not.toContain('"signed"');
-    expect(sim.stats.processSearches).toBe(1);
+    expect(requestCount(sim.stats)).toBe(1);
     expect(stack.app.signatures.stats().size).toBe(0);
 
     sim.clearFaults();
     const recovered = await lookup(stack, GIT, GIT_NAME);
     expect(recovered.statusCode).toBe(200);
     expect(recovered.json<VerdictBody>()).toMatchObject({ signed: true, cache: { status: 'miss' } });
-    expect(sim.stats.processSearches).toBe(2);
+    expect(requestCount(sim.stats)).toBe(2);
     expect(stack.app.signatures.stats().size).toBe(1);
   });
 
@@ -44,14 +45,14 @@ describe('answers Signet cannot read', () => {
     // The client saw the 200 headers, then the body failed: "cut short", which it reports as malformed.
     expect(problemOf(failed)).toMatchObject({ status: 502, code: 'CB_MALFORMED_RESPONSE' });
     expect(failed.body).not.toContain('"signed"');
-    expect(sim.stats.processSearches).toBe(1);
+    expect(requestCount(sim.stats)).toBe(1);
     expect(stack.app.signatures.stats().size).toBe(0);
 
     sim.clearFaults();
     const recovered = await lookup(stack, GIT, GIT_NAME);
     expect(recovered.statusCode).toBe(200);
     expect(recovered.json<VerdictBody>()).toMatchObject({ signed: true, cache: { status: 'miss' } });
-    expect(sim.stats.processSearches).toBe(2);
+    expect(requestCount(sim.stats)).toBe(2);
   });
 
   it('connection reset before any answer: transient, retried (3 requests), then 502 CB_UNREACHABLE; recovers', async () => {
@@ -62,13 +63,13 @@ describe('answers Signet cannot read', () => {
     const failed = await lookup(stack, GIT, GIT_NAME);
     expect(failed.statusCode).toBe(502);
     expect(problemOf(failed)).toMatchObject({ status: 502, code: 'CB_UNREACHABLE' });
-    expect(sim.stats.processSearches).toBe(3);
+    expect(requestCount(sim.stats)).toBe(3);
     expect(stack.app.signatures.stats().size).toBe(0);
 
     sim.clearFaults();
     const recovered = await lookup(stack, GIT, GIT_NAME);
     expect(recovered.statusCode).toBe(200);
-    expect(sim.stats.processSearches).toBe(4);
+    expect(requestCount(sim.stats)).toBe(4);
   });
 
   it('a body trickling in slower than CB_TIMEOUT_MS: 504 CB_TIMEOUT, the request is cut, not cached; recovers', async () => {
@@ -79,13 +80,13 @@ describe('answers Signet cannot read', () => {
     const failed = await lookup(stack, GIT, GIT_NAME);
     expect(failed.statusCode).toBe(504);
     expect(problemOf(failed)).toMatchObject({ status: 504, code: 'CB_TIMEOUT' });
-    expect(sim.stats.processSearches).toBe(1);
+    expect(requestCount(sim.stats)).toBe(1);
     await waitFor(() => sim.stats.inFlight === 0, 'the slow search to be cut');
     expect(stack.app.signatures.stats().size).toBe(0);
 
     sim.clearFaults();
     const recovered = await lookup(stack, GIT, GIT_NAME);
     expect(recovered.statusCode).toBe(200);
-    expect(sim.stats.processSearches).toBe(2);
+    expect(requestCount(sim.stats)).toBe(2);
   });
 });

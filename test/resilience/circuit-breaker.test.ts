@@ -1,3 +1,4 @@
+import { requestCount } from '../support/stack.js';
 import { describe, expect, it } from 'vitest';
 import { samples } from '../../src/simulator/fixtures.js';
 import type { Stack } from '../support/stack.js';
@@ -24,7 +25,7 @@ async function openBreaker(stack: Stack): Promise<void> {
     const failed = await lookup(stack, sample.md5, sample.name);
     expect(problemOf(failed).code).toBe('CB_SERVER_ERROR');
   }
-  expect(sim.stats.processSearches).toBe(3);
+  expect(requestCount(sim.stats)).toBe(3);
 }
 
 describe('circuit breaker', () => {
@@ -41,7 +42,7 @@ describe('circuit breaker', () => {
     expect(problemOf(refused)).toMatchObject({ status: 503, code: 'UPSTREAM_BREAKER_OPEN', title: 'Carbon Black is unavailable' });
     // The remaining cooldown (under 800 ms), rounded up to whole seconds.
     expect(refused.headers['retry-after']).toBe('1');
-    expect(sim.stats.processSearches).toBe(3);
+    expect(requestCount(sim.stats)).toBe(3);
     expect(stack.app.signatures.stats().size).toBe(0);
 
     // Still ready: the cache keeps serving, so taking the pod out of rotation would only make things worse.
@@ -50,19 +51,19 @@ describe('circuit breaker', () => {
     sim.clearFaults();
     // Before the cooldown, even a healthy Carbon Black is not asked.
     expect(problemOf(await lookup(stack, samples.unsignedTool.md5, samples.unsignedTool.name)).code).toBe('UPSTREAM_BREAKER_OPEN');
-    expect(sim.stats.processSearches).toBe(3);
+    expect(requestCount(sim.stats)).toBe(3);
 
     await sleep(COOLDOWN_MS + 100);
     const trial = await lookup(stack, samples.unsignedTool.md5, samples.unsignedTool.name);
     expect(trial.statusCode).toBe(200);
     expect(trial.json<VerdictBody>()).toMatchObject({ md5: samples.unsignedTool.md5, cache: { status: 'miss' } });
-    expect(sim.stats.processSearches).toBe(4);
+    expect(requestCount(sim.stats)).toBe(4);
     expect(await readiness(stack)).toEqual({ statusCode: 200, breaker: 'closed' });
 
     // Closed again: every lookup goes through.
     const after = await lookup(stack, samples.signed.md5, samples.signed.name);
     expect(after.json<VerdictBody>()).toMatchObject({ signed: true, cache: { status: 'miss' } });
-    expect(sim.stats.processSearches).toBe(5);
+    expect(requestCount(sim.stats)).toBe(5);
     expect(stack.app.signatures.stats().size).toBe(2);
   });
 
@@ -74,10 +75,10 @@ describe('circuit breaker', () => {
     await sleep(COOLDOWN_MS + 100);
     const trial = await lookup(stack, samples.unsignedTool.md5, samples.unsignedTool.name);
     expect(problemOf(trial).code).toBe('CB_SERVER_ERROR');
-    expect(sim.stats.processSearches).toBe(4);
+    expect(requestCount(sim.stats)).toBe(4);
     expect((await readiness(stack)).breaker).toBe('open');
     expect(problemOf(await lookup(stack, samples.unsignedTool.md5, samples.unsignedTool.name)).code).toBe('UPSTREAM_BREAKER_OPEN');
-    expect(sim.stats.processSearches).toBe(4);
+    expect(requestCount(sim.stats)).toBe(4);
 
     sim.clearFaults();
     await sleep(COOLDOWN_MS + 100);
@@ -106,7 +107,7 @@ describe('circuit breaker', () => {
       expect(problemOf(response).code).toBe('UPSTREAM_BREAKER_OPEN');
       expect(response.headers['retry-after']).toBe('1');
     }
-    expect(sim.stats.processSearches).toBe(4);
+    expect(requestCount(sim.stats)).toBe(4);
     expect(sim.stats.peakInFlight).toBe(1);
     expect((await readiness(stack)).breaker).toBe('closed');
   });
@@ -127,6 +128,6 @@ describe('circuit breaker', () => {
     const { results } = response.json<{ results: Array<Record<string, unknown>> }>();
     expect(results[0]).toMatchObject({ md5: samples.codeHelper.md5, signed: true, cache: { status: 'hit' } });
     expect(results[1]).toMatchObject({ md5: samples.unsignedTool.md5, error: { status: 503, code: 'UPSTREAM_BREAKER_OPEN' } });
-    expect(sim.stats.processSearches).toBe(3);
+    expect(requestCount(sim.stats)).toBe(3);
   });
 });

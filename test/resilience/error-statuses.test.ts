@@ -1,3 +1,4 @@
+import { requestCount } from '../support/stack.js';
 import { describe, expect, it } from 'vitest';
 import { samples } from '../../src/simulator/fixtures.js';
 import type { VerdictBody } from './support.js';
@@ -36,14 +37,14 @@ describe('5xx from Carbon Black', () => {
       expect(failed.headers['retry-after']).toBeUndefined();
       // Carbon Black's own error page never reaches the caller.
       expect(failed.body).not.toMatch(/nginx|<html|Service Temporarily Unavailable/i);
-      expect(sim.stats.processSearches).toBe(3);
+      expect(requestCount(sim.stats)).toBe(3);
       expect(stack.app.signatures.stats().size).toBe(0);
 
       sim.clearFaults();
       const recovered = await lookup(stack, GIT, GIT_NAME);
       expect(recovered.statusCode).toBe(200);
       expect(recovered.json<VerdictBody>()).toMatchObject({ signed: true, cache: { status: 'miss' } });
-      expect(sim.stats.processSearches).toBe(4);
+      expect(requestCount(sim.stats)).toBe(4);
       expect(stack.app.signatures.stats().size).toBe(1);
     },
   );
@@ -57,11 +58,11 @@ describe('5xx from Carbon Black', () => {
     expect(response.statusCode).toBe(200);
     expect(response.headers['x-cache']).toBe('MISS');
     expect(response.json<VerdictBody>()).toMatchObject({ md5: GIT, signed: true, cache: { hit: false, status: 'miss' } });
-    expect(sim.stats.processSearches).toBe(3);
+    expect(requestCount(sim.stats)).toBe(3);
     expect(stack.app.signatures.stats().size).toBe(1);
     // And it is cached: the next lookup costs nothing upstream.
     expect((await lookup(stack, GIT, GIT_NAME)).json<VerdictBody>().cache.status).toBe('hit');
-    expect(sim.stats.processSearches).toBe(3);
+    expect(requestCount(sim.stats)).toBe(3);
   });
 
   it('500 is not transient: not retried (1 request), answers 502 CB_SERVER_ERROR; recovers', async () => {
@@ -73,14 +74,14 @@ describe('5xx from Carbon Black', () => {
     expect(failed.statusCode).toBe(502);
     expect(problemOf(failed)).toMatchObject({ status: 502, code: 'CB_SERVER_ERROR', detail: 'Carbon Black answered 500.' });
     expect(failed.body).not.toContain('Unhandled exception');
-    expect(sim.stats.processSearches).toBe(1);
+    expect(requestCount(sim.stats)).toBe(1);
     expect(stack.app.signatures.stats().size).toBe(0);
 
     sim.clearFaults();
     const recovered = await lookup(stack, GIT, GIT_NAME);
     expect(recovered.statusCode).toBe(200);
     expect(recovered.json<VerdictBody>().cache.status).toBe('miss');
-    expect(sim.stats.processSearches).toBe(2);
+    expect(requestCount(sim.stats)).toBe(2);
   });
 });
 
@@ -98,7 +99,7 @@ describe('429 from Carbon Black', () => {
     // The retry waited for Carbon Black's Retry-After (1 s), not the ~100 ms jittered backoff.
     expect(elapsed).toBeGreaterThanOrEqual(900);
     expect(elapsed).toBeLessThan(stack.config.carbonBlack.deadlineMs);
-    expect(sim.stats.processSearches).toBe(2);
+    expect(requestCount(sim.stats)).toBe(2);
     expect(stack.app.signatures.stats().size).toBe(1);
   });
 
@@ -113,13 +114,13 @@ describe('429 from Carbon Black', () => {
     expect(limited.statusCode).toBe(503);
     expect(problemOf(limited)).toMatchObject({ status: 503, code: 'CB_RATE_LIMITED', title: 'Carbon Black is rate limiting Signet' });
     expect(limited.headers['retry-after']).toBe('1');
-    expect(sim.stats.processSearches).toBe(2);
+    expect(requestCount(sim.stats)).toBe(2);
     expect(stack.app.signatures.stats().size).toBe(0);
 
     sim.clearFaults();
     const recovered = await lookup(stack, GIT, GIT_NAME);
     expect(recovered.statusCode).toBe(200);
-    expect(sim.stats.processSearches).toBe(3);
+    expect(requestCount(sim.stats)).toBe(3);
   });
 
   it('a Retry-After longer than the remaining deadline fails at once with that Retry-After (no pointless wait)', async () => {
@@ -133,7 +134,7 @@ describe('429 from Carbon Black', () => {
     expect(limited.statusCode).toBe(503);
     expect(problemOf(limited).code).toBe('CB_RATE_LIMITED');
     expect(limited.headers['retry-after']).toBe('30');
-    expect(sim.stats.processSearches).toBe(1);
+    expect(requestCount(sim.stats)).toBe(1);
     expect(stack.app.signatures.stats().size).toBe(0);
   });
 });
@@ -156,12 +157,12 @@ describe('401 from Carbon Black', () => {
     expect(rejected.headers['retry-after']).toBeUndefined();
     expect(rejected.body).not.toContain(token);
     expect(JSON.stringify(rejected.headers)).not.toContain(token);
-    expect(sim.stats.processSearches).toBe(1);
+    expect(requestCount(sim.stats)).toBe(1);
     expect(stack.app.signatures.stats().size).toBe(0);
 
     sim.clearFaults();
     const recovered = await lookup(stack, GIT, GIT_NAME);
     expect(recovered.statusCode).toBe(200);
-    expect(sim.stats.processSearches).toBe(2);
+    expect(requestCount(sim.stats)).toBe(2);
   });
 });

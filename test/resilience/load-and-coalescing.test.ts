@@ -1,3 +1,4 @@
+import { requestCount } from '../support/stack.js';
 import { request } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { samples } from '../../src/simulator/fixtures.js';
@@ -57,7 +58,7 @@ describe('queue full', () => {
     expect(a.json<VerdictBody>()).toMatchObject({ signed: true, cache: { status: 'miss' } });
     expect(b.json<VerdictBody>()).toMatchObject({ signed: true, cache: { status: 'miss' } });
     // The refused lookup never reached Carbon Black, and nothing was cached for it.
-    expect(sim.stats.processSearches).toBe(2);
+    expect(requestCount(sim.stats)).toBe(2);
     expect(sim.stats.peakInFlight).toBe(1);
     expect(stack.app.signatures.stats().size).toBe(2);
 
@@ -65,7 +66,7 @@ describe('queue full', () => {
     const retried = await lookup(stack, samples.unsigned.md5, samples.unsigned.name);
     expect(retried.statusCode).toBe(200);
     expect(retried.json<VerdictBody>()).toMatchObject({ signed: false, cache: { status: 'miss' } });
-    expect(sim.stats.processSearches).toBe(3);
+    expect(requestCount(sim.stats)).toBe(3);
   });
 
   it('a batch that overflows the queue reports the refused items in place (error.status 503) and answers the rest', async () => {
@@ -89,14 +90,14 @@ describe('queue full', () => {
       });
       expect(refused).not.toHaveProperty('signed');
     }
-    expect(sim.stats.processSearches).toBe(2);
+    expect(requestCount(sim.stats)).toBe(2);
     expect(stack.app.signatures.stats().size).toBe(2);
 
     // The refused items go through once there is room.
     const again = await batch(stack, items.slice(2));
     const retried = again.json<{ results: Array<Record<string, unknown>> }>().results;
     expect(retried.map((r) => (r.cache as { status: string }).status)).toEqual(['miss', 'miss']);
-    expect(sim.stats.processSearches).toBe(4);
+    expect(requestCount(sim.stats)).toBe(4);
   });
 });
 
@@ -115,7 +116,7 @@ describe('coalescing', () => {
     expect(statuses.filter((s) => s === 'miss')).toHaveLength(1);
     expect(statuses.filter((s) => s === 'coalesced')).toHaveLength(199);
     expect(responses.every((r) => r.headers['x-cache'] === 'MISS')).toBe(true);
-    expect(sim.stats.processSearches).toBe(1);
+    expect(requestCount(sim.stats)).toBe(1);
     expect(stack.app.signatures.stats().size).toBe(1);
   });
 
@@ -123,16 +124,16 @@ describe('coalescing', () => {
     const stack = await faultStack({ simulator: { latencyMs: 300 } });
     const sim = stack.simulator.simulator;
     await lookup(stack, GIT, GIT_NAME);
-    expect(sim.stats.processSearches).toBe(1);
+    expect(requestCount(sim.stats)).toBe(1);
 
     const noCache = { 'cache-control': 'no-cache' };
     const [a, b] = await Promise.all([lookup(stack, GIT, GIT_NAME, noCache), lookup(stack, GIT, GIT_NAME, noCache)]);
     expect([a.statusCode, b.statusCode]).toEqual([200, 200]);
     expect([a.json<VerdictBody>().cache.status, b.json<VerdictBody>().cache.status].sort()).toEqual(['coalesced', 'miss']);
-    expect(sim.stats.processSearches).toBe(2);
+    expect(requestCount(sim.stats)).toBe(2);
     // A plain lookup afterwards is a hit on the refreshed entry.
     expect((await lookup(stack, GIT, GIT_NAME)).json<VerdictBody>().cache.status).toBe('hit');
-    expect(sim.stats.processSearches).toBe(2);
+    expect(requestCount(sim.stats)).toBe(2);
   });
 
   it('a caller that disconnects does not cancel the upstream request another caller is waiting on', async () => {
@@ -162,11 +163,11 @@ describe('coalescing', () => {
     expect(response.status).toBe(200);
     expect(JSON.parse(response.body)).toMatchObject({ md5: GIT, signed: true, cache: { status: 'coalesced' } });
     // One request, and it ran to completion: its verdict is cached.
-    expect(sim.stats.processSearches).toBe(1);
+    expect(requestCount(sim.stats)).toBe(1);
     expect(sim.stats.inFlight).toBe(0);
     expect(service.stats().size).toBe(1);
     expect((await lookup(stack, GIT, GIT_NAME)).json<VerdictBody>().cache.status).toBe('hit');
-    expect(sim.stats.processSearches).toBe(1);
+    expect(requestCount(sim.stats)).toBe(1);
   });
 });
 
@@ -188,7 +189,7 @@ describe('many distinct misses', () => {
     expect(results.map((r) => r.md5)).toEqual(items.map((item) => item.md5));
     expect(results.map((r) => r.signed)).toEqual(indexes.map((i) => populationIsSigned(i)));
     expect(results.every((r) => r.cache?.status === 'miss')).toBe(true);
-    expect(sim.stats.processSearches).toBe(1000);
+    expect(requestCount(sim.stats)).toBe(1000);
     expect(sim.stats.peakInFlight).toBeLessThanOrEqual(8);
     // It did use the concurrency it was given.
     expect(sim.stats.peakInFlight).toBeGreaterThan(1);

@@ -1,3 +1,4 @@
+import { requestCount } from '../support/stack.js';
 import { describe, expect, it } from 'vitest';
 import { samples } from '../../src/simulator/fixtures.js';
 import type { VerdictBody } from './support.js';
@@ -48,21 +49,21 @@ describe('stale-if-error', () => {
       },
     });
     // Carbon Black was asked (and failed) before the stale verdict was served.
-    expect(sim.stats.processSearches).toBe(2);
+    expect(requestCount(sim.stats)).toBe(2);
     // The failure did not replace or drop the entry.
     expect(stack.app.signatures.stats().size).toBe(1);
 
     // Still inside the window at its very end.
     clock.advance((STALE_IF_ERROR_S - 1) * 1000);
     expect((await lookup(stack, GIT, GIT_NAME)).json<VerdictBody>().cache).toMatchObject({ status: 'stale', storedAt });
-    expect(sim.stats.processSearches).toBe(3);
+    expect(requestCount(sim.stats)).toBe(3);
 
     // Past the window: the error, not a verdict that old.
     clock.advance(1001);
     const tooOld = await lookup(stack, GIT, GIT_NAME);
     expect(tooOld.statusCode).toBe(502);
     expect(problemOf(tooOld).code).toBe('CB_SERVER_ERROR');
-    expect(sim.stats.processSearches).toBe(4);
+    expect(requestCount(sim.stats)).toBe(4);
 
     sim.clearFaults();
     const recovered = await lookup(stack, GIT, GIT_NAME);
@@ -73,7 +74,7 @@ describe('stale-if-error', () => {
       hit: false,
       storedAt: new Date(clock.now()).toISOString(),
     });
-    expect(sim.stats.processSearches).toBe(5);
+    expect(requestCount(sim.stats)).toBe(5);
     expect((await lookup(stack, GIT, GIT_NAME)).json<VerdictBody>().cache.status).toBe('hit');
   });
 
@@ -99,7 +100,7 @@ describe('stale-if-error', () => {
     expect(stale.headers['x-cache']).toBe('STALE');
     expect(stale.headers['retry-after']).toBeUndefined();
     expect(stale.json<VerdictBody>()).toMatchObject({ signed: true, cache: { status: 'stale' } });
-    expect(sim.stats.processSearches).toBe(2);
+    expect(requestCount(sim.stats)).toBe(2);
   });
 
   it('a full queue falls back to the stale verdict too, without asking Carbon Black', async () => {
@@ -115,13 +116,13 @@ describe('stale-if-error', () => {
     // Another md5 takes the only slot and hangs; no queue places.
     const blocker = lookup(stack, samples.python.md5, samples.python.name);
     await waitFor(() => stack.app.upstream.inFlight === 1 && sim.stats.inFlight === 1, 'the blocking lookup to hold the slot');
-    expect(sim.stats.processSearches).toBe(2);
+    expect(requestCount(sim.stats)).toBe(2);
 
     const stale = await lookup(stack, GIT, GIT_NAME);
     expect(stale.statusCode).toBe(200);
     expect(stale.json<VerdictBody>().cache.status).toBe('stale');
     // The stale answer cost no request: the only one besides the first load is the blocker's.
-    expect(sim.stats.processSearches).toBe(2);
+    expect(requestCount(sim.stats)).toBe(2);
 
     expect((await blocker).statusCode).toBe(504);
   });
@@ -140,7 +141,7 @@ describe('stale-if-error', () => {
     expect(forced.statusCode).toBe(200);
     expect(forced.headers['x-cache']).toBe('STALE');
     expect(forced.json<VerdictBody>().cache.status).toBe('stale');
-    expect(sim.stats.processSearches).toBe(2);
+    expect(requestCount(sim.stats)).toBe(2);
   });
 
   it('while the breaker is open an expired verdict is served stale without asking Carbon Black', async () => {
@@ -164,7 +165,7 @@ describe('stale-if-error', () => {
       expect(problemOf(await lookup(stack, sample.md5, sample.name)).code).toBe('CB_SERVER_ERROR');
     }
     expect(stack.app.upstream.breakerState).toBe('open');
-    expect(sim.stats.processSearches).toBe(3);
+    expect(requestCount(sim.stats)).toBe(3);
 
     const stale = await lookup(stack, GIT, GIT_NAME);
     expect(stale.statusCode).toBe(200);
@@ -174,7 +175,7 @@ describe('stale-if-error', () => {
       signed: true,
       cache: { hit: true, status: 'stale', storedAt, ageSeconds: TTL_S + 5 },
     });
-    expect(sim.stats.processSearches).toBe(3);
+    expect(requestCount(sim.stats)).toBe(3);
 
     // An md5 with nothing cached gets the breaker's 503, with the remaining cooldown as Retry-After.
     const uncached = await lookup(stack, samples.codeHelper.md5, samples.codeHelper.name);
@@ -182,7 +183,7 @@ describe('stale-if-error', () => {
     expect(problemOf(uncached).code).toBe('UPSTREAM_BREAKER_OPEN');
     expect(Number(uncached.headers['retry-after'])).toBeGreaterThan(30);
     expect(Number(uncached.headers['retry-after'])).toBeLessThanOrEqual(60);
-    expect(sim.stats.processSearches).toBe(3);
+    expect(requestCount(sim.stats)).toBe(3);
   });
 
   it('in a batch, an expired item answers stale and an uncached one reports its error, in place', async () => {
@@ -205,7 +206,7 @@ describe('stale-if-error', () => {
     const { results } = response.json<{ results: Array<Record<string, unknown>> }>();
     expect(results[0]).toMatchObject({ md5: GIT, signed: true, cache: { hit: true, status: 'stale', storedAt } });
     expect(results[1]).toMatchObject({ md5: samples.python.md5, error: { status: 502, code: 'CB_SERVER_ERROR' } });
-    expect(sim.stats.processSearches).toBe(3);
+    expect(requestCount(sim.stats)).toBe(3);
   });
 });
 
@@ -221,7 +222,7 @@ describe('stale-while-revalidate', () => {
     const sim = stack.simulator.simulator;
     const storedAt = new Date(clock.now()).toISOString();
     await lookup(stack, GIT, GIT_NAME);
-    expect(sim.stats.processSearches).toBe(1);
+    expect(requestCount(sim.stats)).toBe(1);
 
     clock.advance((TTL_S + 10) * 1000);
     const stale = await lookup(stack, GIT, GIT_NAME);
@@ -233,17 +234,17 @@ describe('stale-while-revalidate', () => {
     });
     // Answered before the refresh finished: it is still running.
     expect(stack.app.signatures.lookupCached(GIT, GIT_NAME)).toBeUndefined();
-    expect(sim.stats.processSearches).toBe(1 + sim.stats.inFlight);
+    expect(requestCount(sim.stats)).toBe(1 + sim.stats.inFlight);
 
     // A second caller during the refresh also gets the stale verdict and joins the same refresh.
     expect((await lookup(stack, GIT, GIT_NAME)).json<VerdictBody>().cache.status).toBe('stale');
 
     await waitFor(() => stack.app.signatures.lookupCached(GIT, GIT_NAME) !== undefined, 'the background refresh');
-    expect(sim.stats.processSearches).toBe(2);
+    expect(requestCount(sim.stats)).toBe(2);
     const fresh = await lookup(stack, GIT, GIT_NAME);
     expect(fresh.headers['x-cache']).toBe('HIT');
     expect(fresh.json<VerdictBody>().cache).toMatchObject({ status: 'hit', storedAt: new Date(clock.now()).toISOString(), ageSeconds: 0 });
-    expect(sim.stats.processSearches).toBe(2);
+    expect(requestCount(sim.stats)).toBe(2);
   });
 
   it('past the revalidate window the caller waits for Carbon Black (a miss), not a stale answer', async () => {
@@ -257,6 +258,6 @@ describe('stale-while-revalidate', () => {
     const response = await lookup(stack, GIT, GIT_NAME);
     expect(response.headers['x-cache']).toBe('MISS');
     expect(response.json<VerdictBody>().cache).toMatchObject({ status: 'miss', storedAt: new Date(clock.now()).toISOString() });
-    expect(stack.simulator.simulator.stats.processSearches).toBe(2);
+    expect(requestCount(stack.simulator.simulator.stats)).toBe(2);
   });
 });

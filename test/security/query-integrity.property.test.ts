@@ -26,8 +26,9 @@ const BATCH_RUNS = 50;
 let stack: Stack;
 
 beforeAll(async () => {
-  // No retries: a failed search would show up as a second, identical query.
-  stack = await startStack({ env: { CB_RETRIES: '0', CB_BREAKER_THRESHOLD: '1000' } });
+  // No retries: a failed search would show up as a second, identical query. The joined search is the
+  // only query a name reaches (CB_VERDICT_SOURCE=joined-search); binary-record mode is checked at the end.
+  stack = await startStack({ env: { CB_VERDICT_SOURCE: 'joined-search', CB_RETRIES: '0', CB_BREAKER_THRESHOLD: '1000' } });
 });
 afterAll(() => stack.close());
 
@@ -291,7 +292,9 @@ describe('names chosen to break out of the clause', () => {
 describe('with CB_JOIN_FIELD=digsig_result', () => {
   let joinOnResult: Stack;
   beforeAll(async () => {
-    joinOnResult = await startStack({ env: { CB_JOIN_FIELD: 'digsig_result', CB_RETRIES: '0', CB_BREAKER_THRESHOLD: '1000' } });
+    joinOnResult = await startStack({
+      env: { CB_VERDICT_SOURCE: 'joined-search', CB_JOIN_FIELD: 'digsig_result', CB_RETRIES: '0', CB_BREAKER_THRESHOLD: '1000' },
+    });
   });
   afterAll(() => joinOnResult.close());
 
@@ -323,8 +326,9 @@ describe('a name that is not well-formed Unicode', () => {
    * into U+FFFD and Carbon Black would be asked about another name than the one
    * answered, so the name schema refuses it.
    */
-  it('is refused with a 400 rather than looked up under another name', async () => {
+  it('is refused with a 400 in its place rather than looked up under another name', async () => {
     const md5 = unique('e'.repeat(32));
+    const before = stack.simulator.simulator.stats.queries.length;
     const payload = `{"items":[{"md5":"${md5}","name":"git\\ud800"}]}`;
     const response = await stack.app.inject({
       method: 'POST',
@@ -332,6 +336,31 @@ describe('a name that is not well-formed Unicode', () => {
       payload,
       headers: { 'content-type': 'application/json' },
     });
-    expect(response.statusCode).toBe(400);
+    expect(response.statusCode).toBe(200);
+    expect(response.json()).toMatchObject({ results: [{ md5, error: { status: 400, code: 'INVALID_REQUEST', field: 'name' } }] });
+    expect(stack.simulator.simulator.stats.queries.length).toBe(before);
+  });
+});
+
+describe('binary-record mode (the default)', () => {
+  let records: Stack;
+  beforeAll(async () => {
+    records = await startStack({ env: { CB_RETRIES: '0', CB_BREAKER_THRESHOLD: '1000' } });
+  });
+  afterAll(() => records.close());
+
+  it('sends one md5 term per miss and never the name (100 runs)', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.string({ minLength: 1, maxLength: 260 }).filter(validName), async (name) => {
+        const md5 = unique('a'.repeat(32));
+        const stats = records.simulator.simulator.stats;
+        const before = stats.binaryQueries.length;
+        const response = await records.app.inject(`/v1/signatures/${md5.toUpperCase()}?name=${encodeURIComponent(name)}`);
+        expect(response.statusCode).toBe(200);
+        expect(stats.binaryQueries.slice(before)).toEqual([`md5:${md5.toUpperCase()}`]);
+        expect(stats.processSearches).toBe(0);
+      }),
+      { numRuns: 100 },
+    );
   });
 });

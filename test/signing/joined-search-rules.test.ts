@@ -1,31 +1,55 @@
 import { describe, expect, it } from 'vitest';
+import type { Lookup, LookupOptions, SignatureServiceOptions } from '../../src/signing/signature-service.js';
 import { SignatureService } from '../../src/signing/signature-service.js';
+import { verdictKind } from '../../src/signing/verdict.js';
+import { joinedSearchSource } from '../../src/signing/verdict-sources.js';
 
 const SIGNED_MD5 = '82a7bf2b1f51f1988be571b8176aa545';
 const UNSIGNED_MD5 = '3d485deffe2f74d0c15f1cb23086f936';
 
-/** A fake upstream: `git` is signed, everything else unsigned; every call is recorded. */
-function harness(overrides: Partial<ConstructorParameters<typeof SignatureService>[0]> = {}) {
+interface HarnessOptions extends Partial<SignatureServiceOptions> {
+  /** CB_JOIN_FIELD=digsig_result: the join ignores the name. */
+  nameIndependent?: boolean;
+  search?: (md5: string, name: string) => Promise<boolean>;
+}
+
+/**
+ * CB_VERDICT_SOURCE=joined-search over a fake upstream: `git` is signed,
+ * everything else unsigned; every call is recorded. Lookups come back with
+ * `signed` added, the first round's view of a verdict.
+ */
+function harness(overrides: HarnessOptions = {}) {
   let clock = Date.UTC(2026, 10, 27, 12, 0, 0);
   const calls: Array<{ md5: string; name: string }> = [];
-  const service = new SignatureService({
-    maxEntries: 100,
-    ttlSignedSeconds: 3600,
-    ttlUnsignedSeconds: 60,
-    staleIfErrorSeconds: 0,
-    staleWhileRevalidateSeconds: 0,
-    nameIndependent: false,
-    search: async (md5, name) => {
+  const {
+    nameIndependent = false,
+    search = async (md5: string, name: string) => {
       calls.push({ md5, name });
       return md5 === SIGNED_MD5 && name.toLowerCase() === 'git';
     },
+    ...rest
+  } = overrides;
+  const real = new SignatureService({
+    maxEntries: 100,
+    ttlSignedSeconds: 3600,
+    ttlUnsignedSeconds: 60,
+    ttlUnknownSeconds: 30,
+    staleIfErrorSeconds: 0,
+    staleWhileRevalidateSeconds: 0,
+    source: joinedSearchSource(search, { nameTested: !nameIndependent }),
     now: () => clock,
-    ...overrides,
+    ...rest,
   });
+  const withSigned = (lookup: Lookup) => ({ ...lookup, signed: verdictKind(lookup.entry) === 'signed' });
+  const service = {
+    lookup: async (md5: string, name: string, options?: LookupOptions) => withSigned(await real.lookup(md5, name, options)),
+    forget: (md5: string) => real.forget(md5),
+    stats: () => real.stats(),
+  };
   return { service, calls, advance: (ms: number) => (clock += ms), now: () => clock };
 }
 
-describe('verdict rules', () => {
+describe('verdict rules, joined-search mode (the seed method)', () => {
   it('a signed verdict answers any name from the cache', async () => {
     const { service, calls } = harness();
     expect((await service.lookup(SIGNED_MD5, 'git')).signed).toBe(true);

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { SignatureServiceOptions } from '../../src/signing/signature-service.js';
+import type { Lookup, LookupOptions, SignatureServiceOptions } from '../../src/signing/signature-service.js';
 import { SignatureService } from '../../src/signing/signature-service.js';
+import { JoinedSignature, verdictKind } from '../../src/signing/verdict.js';
+import { joinedSearchSource } from '../../src/signing/verdict-sources.js';
 
 const MD5 = '82a7bf2b1f51f1988be571b8176aa545';
 const OTHER_MD5 = '3d485deffe2f74d0c15f1cb23086f936';
@@ -27,25 +29,34 @@ function harness(overrides: Partial<SignatureServiceOptions> = {}) {
   let answer: Answer | 'manual' = true;
   const calls: Array<{ md5: string; name: string }> = [];
   const pending: PendingSearch[] = [];
-  const service = new SignatureService({
+  const search = (md5: string, name: string): Promise<boolean> => {
+    calls.push({ md5, name });
+    if (answer === 'manual') {
+      return new Promise<boolean>((resolve, reject) => {
+        pending.push({ md5, name, settle: (a) => (a instanceof Error ? reject(a) : resolve(a)) });
+      });
+    }
+    return answer instanceof Error ? Promise.reject(answer) : Promise.resolve(answer);
+  };
+  const real = new SignatureService({
     maxEntries: 100,
     ttlSignedSeconds: TTL_SIGNED_S,
     ttlUnsignedSeconds: TTL_UNSIGNED_S,
+    ttlUnknownSeconds: 30,
     staleIfErrorSeconds: STALE_IF_ERROR_S,
     staleWhileRevalidateSeconds: 0,
-    nameIndependent: false,
-    search: (md5, name) => {
-      calls.push({ md5, name });
-      if (answer === 'manual') {
-        return new Promise<boolean>((resolve, reject) => {
-          pending.push({ md5, name, settle: (a) => (a instanceof Error ? reject(a) : resolve(a)) });
-        });
-      }
-      return answer instanceof Error ? Promise.reject(answer) : Promise.resolve(answer);
-    },
+    source: joinedSearchSource(search, { nameTested: true }),
     now: () => clock,
     ...overrides,
   });
+  // Lookups come back with `signed`, the joined search's two-state view of a verdict.
+  const withSigned = <T extends Lookup | undefined>(lookup: T) =>
+    lookup === undefined ? undefined : { ...lookup, signed: verdictKind(lookup.entry) === 'signed' };
+  const service = {
+    lookup: async (md5: string, name: string, options?: LookupOptions) => withSigned(await real.lookup(md5, name, options))!,
+    lookupCached: (md5: string, name: string) => withSigned(real.lookupCached(md5, name)),
+    stats: () => real.stats(),
+  };
   return {
     service,
     calls,
@@ -74,6 +85,7 @@ describe('stale-if-error', () => {
     expect(stale).toEqual({
       md5: MD5,
       name: 'git',
+      entry: new JoinedSignature('git'),
       signed: true,
       status: 'stale',
       storedAt,

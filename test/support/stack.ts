@@ -6,7 +6,7 @@ import { carbonBlackClientFromConfig } from '../../src/carbon-black/client-from-
 import { loadConfig } from '../../src/config.js';
 import { createMetrics } from '../../src/observability/metrics.js';
 import type { Config } from '../../src/config.js';
-import type { SimulatorInstance, SimulatorOptions } from '../../src/simulator/app.js';
+import type { SimulatorInstance, SimulatorOptions, SimulatorStats } from '../../src/simulator/app.js';
 import { buildSimulator } from '../../src/simulator/app.js';
 
 export interface Stack {
@@ -14,9 +14,18 @@ export interface Stack {
   simulator: SimulatorInstance;
   simulatorUrl: string;
   config: Config;
-  /** Process searches the simulator has answered (or failed) so far. */
+  /** Requests the simulator has answered (or failed) so far: process searches, binary reads and binary searches. */
   upstreamRequests(): number;
   close(): Promise<void>;
+}
+
+/** Every Carbon Black request in a simulator's stats, whatever its kind (both verdict sources count alike). */
+export function requestCount(stats: SimulatorStats): number {
+  return stats.processSearches + stats.binaryReads + stats.binarySearches;
+}
+
+export function upstreamRequests(simulator: SimulatorInstance): number {
+  return requestCount(simulator.simulator.stats);
 }
 
 export interface StackOptions {
@@ -45,7 +54,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     simulator,
     simulatorUrl,
     config,
-    upstreamRequests: () => simulator.simulator.stats.processSearches,
+    upstreamRequests: () => upstreamRequests(simulator),
     async close() {
       await app.close();
       await carbonBlack.close();

@@ -1,0 +1,245 @@
+/**
+ * One example per response status in the OpenAPI document, so a reader of
+ * Swagger UI sees what each status really carries (not one shared problem for
+ * every status). The texts are the ones Signet sends; a test checks each
+ * example against its response schema.
+ */
+
+type Example = { summary: string; value: unknown };
+type Examples = Record<string, Example>;
+
+const MD5_PATH = '/v1/signatures/82a7bf2b1f51f1988be571b8176aa545';
+const BATCH_PATH = '/v1/signatures/batch';
+
+function problem(status: number, code: string, title: string, detail: string, instance: string, extra: object = {}) {
+  return { type: `urn:signet:problem:${code.toLowerCase().replaceAll('_', '-')}`, title, status, detail, instance, code, ...extra };
+}
+
+const cache = (status: string, hit: boolean) => ({
+  hit,
+  status,
+  storedAt: '2026-11-27T23:09:41.000Z',
+  ageSeconds: hit ? 12 : 0,
+  expiresAt: '2026-11-28T23:09:41.000Z',
+});
+
+const signed = {
+  md5: '82a7bf2b1f51f1988be571b8176aa545',
+  name: 'git',
+  verdict: 'signed',
+  signed: true,
+  signature: {
+    status: 'Signed',
+    publisher: 'Apple Inc.',
+    issuer: 'Apple Code Signing Certification Authority',
+    subject: 'Software Signing',
+    programName: 'git',
+    signedAt: '2017-03-28T04:14:06Z',
+  },
+  nameMatchesSignature: true,
+  basis: 'binary-record',
+  checkedAt: '2026-11-27T23:09:41.000Z',
+  cache: cache('hit', true),
+};
+
+const microsoftDriver = {
+  md5: 'c7f5cae0b450be875eee0e6ddfa771fe',
+  name: 'appid.sys',
+  verdict: 'signed',
+  signed: true,
+  signature: {
+    status: 'Signed',
+    publisher: 'Microsoft Corporation',
+    issuer: null,
+    subject: null,
+    programName: null,
+    signedAt: '2016-04-12T09:21:00Z',
+  },
+  nameMatchesSignature: false,
+  basis: 'binary-record',
+  checkedAt: '2026-11-27T23:09:41.000Z',
+  cache: cache('miss', false),
+};
+
+const expired = {
+  md5: '182e1f699b6e7f2ad4b470a726a97388',
+  name: 'legacy-vpn',
+  verdict: 'unsigned',
+  signed: false,
+  signature: {
+    status: 'Expired',
+    publisher: 'Legacy Networks Ltd',
+    issuer: 'Symantec Class 3 SHA256 Code Signing CA',
+    subject: 'Legacy Networks Ltd',
+    programName: 'Legacy VPN',
+    signedAt: '2014-02-11T12:00:00Z',
+  },
+  nameMatchesSignature: true,
+  basis: 'binary-record',
+  checkedAt: '2026-11-27T23:09:41.000Z',
+  cache: cache('miss', false),
+};
+
+const unknown = {
+  md5: '456c234f1bfada1805b36118282fed3e',
+  name: 'dropper.exe',
+  verdict: 'unknown',
+  signed: false,
+  signature: null,
+  nameMatchesSignature: null,
+  basis: 'binary-record',
+  checkedAt: '2026-11-27T23:09:41.000Z',
+  cache: { ...cache('miss', false), expiresAt: '2026-11-27T23:19:41.000Z' },
+};
+
+const single: Record<string, Examples> = {
+  '200': {
+    signed: { summary: 'Signed, and the name matches the signature', value: signed },
+    signedNoProgramName: { summary: 'Signed by Microsoft; the signature names no program', value: microsoftDriver },
+    unsigned: { summary: 'Unsigned: the signature has expired', value: expired },
+    unknown: { summary: 'Unknown: Carbon Black has no record of this md5', value: unknown },
+  },
+  '400': {
+    invalid: {
+      summary: 'An invalid md5',
+      value: problem(
+        400,
+        'INVALID_REQUEST',
+        'Invalid request',
+        'path parameter "md5" must be 32 hexadecimal digits',
+        '/v1/signatures/abc',
+        {
+          errors: [{ location: 'path', field: 'md5', message: 'must be 32 hexadecimal digits' }],
+        },
+      ),
+    },
+  },
+  '502': {
+    upstream: {
+      summary: 'Carbon Black answered an error',
+      value: problem(502, 'CB_SERVER_ERROR', 'Carbon Black error', 'Carbon Black answered 500.', MD5_PATH),
+    },
+  },
+  '503': {
+    breakerOpen: {
+      summary: 'Carbon Black keeps failing; Signet fails fast (see Retry-After)',
+      value: problem(
+        503,
+        'UPSTREAM_BREAKER_OPEN',
+        'Carbon Black is unavailable',
+        'Carbon Black has been failing, so Signet is not asking it for a while; cached verdicts are still served.',
+        MD5_PATH,
+      ),
+    },
+  },
+  '504': {
+    timeout: {
+      summary: 'Carbon Black did not answer in time',
+      value: problem(
+        504,
+        'UPSTREAM_DEADLINE',
+        'Carbon Black timed out',
+        'Carbon Black did not give a verdict within the lookup deadline.',
+        MD5_PATH,
+      ),
+    },
+  },
+};
+
+const batch: Record<string, Examples> = {
+  '200': {
+    mixed: {
+      summary: 'A verdict, an invalid item and a failed lookup, each in its place',
+      value: {
+        results: [
+          signed,
+          {
+            md5: '000000000000000000000000000000',
+            name: 'explorer.exe',
+            error: {
+              status: 400,
+              code: 'INVALID_REQUEST',
+              title: 'Invalid request',
+              detail: '"md5" must be 32 hexadecimal digits',
+              field: 'md5',
+            },
+          },
+          {
+            md5: '3d485deffe2f74d0c15f1cb23086f936',
+            name: 'nc',
+            error: { status: 502, code: 'CB_SERVER_ERROR', title: 'Carbon Black error', detail: 'Carbon Black answered 500.' },
+          },
+        ],
+      },
+    },
+  },
+  '400': {
+    notABatch: {
+      summary: 'The body has no items array',
+      value: problem(400, 'INVALID_REQUEST', 'Invalid request', 'body "items" is required', BATCH_PATH, {
+        errors: [{ location: 'body', field: 'items', message: 'is required' }],
+      }),
+    },
+  },
+  '413': {
+    tooLarge: {
+      summary: 'Over 1 MiB',
+      value: problem(413, 'BODY_TOO_LARGE', 'Request body too large', 'The request body is larger than Signet accepts.', BATCH_PATH),
+    },
+  },
+  '415': {
+    notJson: {
+      summary: 'Not application/json',
+      value: problem(415, 'UNSUPPORTED_MEDIA_TYPE', 'Unsupported media type', 'Send the request body as application/json.', BATCH_PATH),
+    },
+  },
+};
+
+/** Statuses every authenticated route shares; `instance` is filled with the route's own path. */
+function shared(instance: string): Record<string, Examples> {
+  return {
+    '401': {
+      missingKey: {
+        summary: 'No API key',
+        value: problem(401, 'UNAUTHORIZED', 'Unauthorized', 'Send an API key as "Authorization: Bearer <key>".', instance),
+      },
+    },
+    '403': {
+      wrongRole: {
+        summary: 'The key lacks the role',
+        value: problem(403, 'FORBIDDEN', 'Forbidden', 'This endpoint needs an API key with the "admin" role.', instance),
+      },
+    },
+    '429': {
+      rateLimited: {
+        summary: "The caller's key is over its rate limit",
+        value: problem(
+          429,
+          'RATE_LIMITED',
+          'Too many requests',
+          'API key "soar" may make 600 requests a minute; try again in 12 s.',
+          instance,
+        ),
+      },
+    },
+    '400': {
+      invalid: {
+        summary: 'An invalid md5',
+        value: problem(400, 'INVALID_REQUEST', 'Invalid request', 'path parameter "md5" must be 32 hexadecimal digits', '/v1/cache/abc', {
+          errors: [{ location: 'path', field: 'md5', message: 'must be 32 hexadecimal digits' }],
+        }),
+      },
+    },
+  };
+}
+
+const byOperation: Record<string, Record<string, Examples>> = {
+  'get /v1/signatures/{md5}': single,
+  'post /v1/signatures/batch': batch,
+};
+
+/** The examples for one response, or undefined when the status has none (204, probes). */
+export function responseExamples(method: string, path: string, status: string): Examples | undefined {
+  const instance = path.replace('{md5}', '82a7bf2b1f51f1988be571b8176aa545');
+  return byOperation[`${method} ${path}`]?.[status] ?? shared(instance)[status];
+}

@@ -1,0 +1,129 @@
+import { LRUCache } from 'lru-cache';
+import { DatedSignature, SignatureFacts, type CachedVerdict } from './verdict.js';
+
+/** The signing fields of one Carbon Black binary record, as a backend reads them (undefined: absent). */
+export interface RecordedSigning {
+  digsigResult: string;
+  publisher: string | undefined;
+  issuer: string | undefined;
+  subject: string | undefined;
+  programName: string | undefined;
+  /** digsig_sign_time, epoch ms. */
+  signedAtMs: number | undefined;
+}
+
+/** status, publisher, issuer, subject, programName (null: absent), and the signing time in whole epoch seconds. */
+type SignatureFields = [
+  status: string,
+  publisher: string | null,
+  issuer: string | null,
+  subject: string | null,
+  programName: string | null,
+  signedAtSeconds: number | null,
+];
+
+/*
+ * The table remembers this many signatures, the most recently seen. Shared
+ * signatures (a vendor's publisher, issuer and subject) come back constantly
+ * and stay; one-off ones (a program name only one binary carries) pass
+ * through. Entries keep the facts they point to either way, so forgetting
+ * only costs sharing, never a verdict. Measured at a million cached binaries:
+ * a table of 100,000 cost 15 bytes an entry in keys and gained nothing over this.
+ */
+const DEFAULT_MAX_DISTINCT = 10_000;
+
+/**
+ * Stores each distinct signature once. Publisher, issuer, subject and program
+ * name repeat across millions of binaries (every Microsoft driver carries the
+ * same strings), so a cache entry holds a pointer to shared facts and, at
+ * most, its own signing time. The strings themselves are shared too, so a
+ * signature seen once (a program name of its own) still points at the
+ * vendor's one copy of its publisher.
+ */
+export class SignatureInterner {
+  private readonly table: LRUCache<string, SignatureFacts>;
+  private readonly strings: LRUCache<string, string>;
+
+  constructor(maxDistinct = DEFAULT_MAX_DISTINCT) {
+    this.table = new LRUCache({ max: maxDistinct });
+    this.strings = new LRUCache({ max: maxDistinct });
+  }
+
+  get size(): number {
+    return this.table.size;
+  }
+
+  /**
+   * The shared facts for these fields (null: absent). Facts seen for the first
+   * time keep `signedAtSeconds` as their own time.
+   */
+  facts(...fields: SignatureFields): SignatureFacts {
+    const { key, facts } = this.candidate(fields);
+    const shared = this.table.get(key);
+    if (shared !== undefined) return shared;
+    this.table.set(key, facts);
+    return facts;
+  }
+
+  /**
+   * Facts read back from a snapshot, exactly as they were written (their own
+   * signing time included), sharing this interner's strings; they become the
+   * shared facts for their signature when it has none yet, so binaries read
+   * from Carbon Black later point at them too.
+   */
+  restore(...fields: SignatureFields): SignatureFacts {
+    const { key, facts } = this.candidate(fields);
+    if (!this.table.has(key)) this.table.set(key, facts);
+    return facts;
+  }
+
+  /** New facts over owned, shared strings, and the table key of their signature. */
+  private candidate([status, publisher, issuer, subject, programName, signedAtSeconds]: SignatureFields): {
+    key: string;
+    facts: SignatureFacts;
+  } {
+    // Owned copies first: a key built from slices of a response body would keep the body alive in the table.
+    const parts = [
+      this.text(status),
+      this.textOrNull(publisher),
+      this.textOrNull(issuer),
+      this.textOrNull(subject),
+      this.textOrNull(programName),
+    ] as const;
+    // JSON: no two different signatures can spell the same key, whatever characters they hold.
+    return { key: JSON.stringify(parts), facts: new SignatureFacts(...parts, signedAtSeconds) };
+  }
+
+  /** The cache entry for a record: the shared facts, wrapped when this binary's signing time is not theirs. */
+  entryFor(record: RecordedSigning): CachedVerdict {
+    const at = record.signedAtMs;
+    const seconds = at === undefined || !Number.isFinite(at) ? null : Math.floor(at / 1000);
+    const facts = this.facts(
+      record.digsigResult,
+      record.publisher ?? null,
+      record.issuer ?? null,
+      record.subject ?? null,
+      record.programName ?? null,
+      seconds,
+    );
+    return facts.signedAtSeconds === seconds ? facts : new DatedSignature(facts, seconds);
+  }
+
+  /*
+   * One owned copy per distinct string. Strings parsed out of a response body
+   * can be slices of the whole body; kept for a day, they would keep that body
+   * alive, so the first copy is a flat one.
+   */
+  private text(value: string): string {
+    let owned = this.strings.get(value);
+    if (owned === undefined) {
+      owned = Buffer.from(value, 'utf8').toString('utf8');
+      this.strings.set(owned, owned);
+    }
+    return owned;
+  }
+
+  private textOrNull(value: string | null): string | null {
+    return value === null ? null : this.text(value);
+  }
+}
