@@ -16,9 +16,9 @@ const stringInput = (what: string) =>
 const MD5 = /^[0-9A-Fa-f]{32}$/;
 
 /*
- * A pattern, so the OpenAPI document states the rule for code generators and
- * readers. Swagger UI does not enforce `pattern`, so a bad md5 sent from it
- * still reaches the server and shows the same problem+json a playbook gets.
+ * A pattern, so the OpenAPI document states the rule for code generators,
+ * readers and Swagger UI (which then flags a bad md5 before sending it). The
+ * server checks the same rule and answers problem+json for any other client.
  */
 export const md5Schema = stringInput('a string of 32 hexadecimal digits').regex(MD5, 'must be 32 hexadecimal digits').meta({
   description: 'MD5 of the process binary, 32 hexadecimal digits (any case; answers use lower case).',

@@ -80,18 +80,34 @@ describe('Swagger UI in Chromium', () => {
     await page.locator('.modal-ux button.btn-done').click();
   });
 
-  it('looks up a signed sample and shows "signed": true', async () => {
+  it('looks up a signed sample and shows its verdict', async () => {
     const { code, body } = await tryLookup(samples.signed.md5, samples.signed.name);
     await page.screenshot({ path: new URL('swagger-ui-signed.png', ARTIFACTS).pathname, fullPage: true });
     expect(code).toBe('200');
+    expect(body).toContain('"verdict": "signed"');
     expect(body).toContain('"signed": true');
   });
 
-  it('shows the 400 problem for an invalid md5', async () => {
-    const { code, body } = await tryLookup('0'.repeat(30), samples.signed.name);
+  it('flags an invalid md5 from the documented pattern and sends nothing', async () => {
+    const lookups: string[] = [];
+    const onRequest = (request: { url(): string }) => {
+      if (request.url().includes('/v1/signatures/')) lookups.push(request.url());
+    };
+    page.on('request', onRequest);
+    const operation = page.locator('#operations-signatures-getSignature');
+    const md5Input = operation.locator('tr[data-param-name="md5"] input');
+    await md5Input.fill('0'.repeat(30));
+    await operation.locator('button.execute').click();
+    await expect.poll(async () => (await md5Input.getAttribute('class')) ?? '').toContain('invalid');
     await page.screenshot({ path: new URL('swagger-ui-invalid-md5.png', ARTIFACTS).pathname, fullPage: true });
-    expect(code).toBe('400');
-    expect(body).toContain('"code": "INVALID_REQUEST"');
-    expect(body).toContain('must be 32 hexadecimal digits');
+    page.off('request', onRequest);
+    expect(lookups).toEqual([]);
+  });
+
+  it('shows the verdict fields of an unknown md5', async () => {
+    const { code, body } = await tryLookup(samples.unseen.md5, samples.unseen.name);
+    expect(code).toBe('200');
+    expect(body).toContain('"verdict": "unknown"');
+    expect(body).toContain('"signature": null');
   });
 });
