@@ -24,6 +24,12 @@ function configOrExit() {
 const config = configOrExit();
 const logger = createLogger({ level: config.logLevel, pretty: process.stdout.isTTY === true });
 
+// See the README's "Runtime on Node 22": its V8 computed wrong results in hot loops under concurrent Turbofan in our tests.
+const NODE22_FLAGS = ['--no-concurrent-recompilation', '--no-concurrent-osr'];
+if (process.versions.node.startsWith('22.') && !NODE22_FLAGS.every((flag) => process.execArgv.includes(flag))) {
+  logger.warn(`Node 22: start with \`node ${NODE22_FLAGS.join(' ')} dist/server.js\`, or use Node 24 (README: Runtime on Node 22)`);
+}
+
 if (config.carbonBlack.tlsInsecure) {
   logger.warn('CB_TLS_INSECURE=true: Carbon Black TLS certificates are NOT verified');
 }
