@@ -9,6 +9,8 @@ import type { Metrics } from './observability/metrics.js';
 import { createMetrics, recordUpstreamEvent } from './observability/metrics.js';
 import { accessLog } from './plugins/access-log.js';
 import { authentication } from './plugins/authentication.js';
+import { clientErrorHandler } from './plugins/client-errors.js';
+import { jsonBody } from './plugins/json-body.js';
 import { cacheSnapshots } from './plugins/cache-snapshots.js';
 import { drainConnections } from './plugins/drain-connections.js';
 import { lifecycle } from './plugins/lifecycle.js';
@@ -109,6 +111,17 @@ export async function buildApp(config: Config, deps: AppDependencies): Promise<F
       reply.headers(API_HEADERS);
       return sendProblem(reply, request, error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? md5TooLong : badUrl);
     },
+    // Parser errors, stalled requests and oversized headers get the problem format too.
+    clientErrorHandler,
+    // A request must arrive whole in time; a stalled one is answered 408 and its socket closed.
+    requestTimeout: config.server.requestTimeoutMs,
+    keepAliveTimeout: config.server.keepAliveTimeoutMs,
+    http: {
+      headersTimeout: config.server.headersTimeoutMs,
+      requestTimeout: config.server.requestTimeoutMs,
+      // How often Node looks for requests past their timeouts (its default, 30 s, would let a stall last that much longer).
+      connectionsCheckingInterval: 1000,
+    },
     // One access line per request comes from the access-log plugin instead of Fastify's two.
     logController: new LogController({ disableRequestLogging: true }),
   }).withTypeProvider<ZodTypeProvider>();
@@ -120,7 +133,9 @@ export async function buildApp(config: Config, deps: AppDependencies): Promise<F
     maxQueue: config.carbonBlack.maxQueue,
     retries: config.carbonBlack.retries,
     deadlineMs: config.carbonBlack.deadlineMs,
-    attemptTimeoutMs: config.carbonBlack.timeoutMs,
+    breakerFailureRate: config.carbonBlack.breakerFailureRate,
+    breakerWindowMs: config.carbonBlack.breakerWindowMs,
+    breakerMinCalls: config.carbonBlack.breakerMinCalls,
     breakerThreshold: config.carbonBlack.breakerThreshold,
     breakerCooldownMs: config.carbonBlack.breakerCooldownMs,
     onEvent: (event) => {
@@ -165,6 +180,7 @@ export async function buildApp(config: Config, deps: AppDependencies): Promise<F
   }
   // Signet reads JSON bodies only; anything else is a 415, not a string for validation to puzzle over.
   app.removeContentTypeParser('text/plain');
+  await app.register(jsonBody);
   await app.register(schemaCompilers);
   await app.register(problemDetails);
   await app.register(securityHeaders);

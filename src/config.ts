@@ -40,7 +40,11 @@ export const environmentSchema = z.object({
     .describe(
       'For `CB_VERDICT_SOURCE=joined-search`: `digsig_prog_name` joins on the program name in the signature (the seed query); `digsig_result` asks `digsig_result:Signed` and ignores the name.',
     ),
-  CB_TIMEOUT_MS: integer(1, 600_000).default(10_000).describe('Time allowed for one Carbon Black request, in milliseconds.'),
+  CB_TIMEOUT_MS: integer(1, 600_000)
+    .default(10_000)
+    .describe(
+      'Time allowed for one Carbon Black request, body included, in milliseconds; the client aborts it with `CB_TIMEOUT` (never retried).',
+    ),
   CB_MAX_CONCURRENCY: integer(1, 1024).default(8).describe('Most Carbon Black requests in flight at once.'),
   CB_MAX_QUEUE: integer(0, 1_000_000)
     .default(1000)
@@ -49,10 +53,21 @@ export const environmentSchema = z.object({
   CB_DEADLINE_MS: integer(1, 600_000)
     .default(15_000)
     .describe('Overall time one lookup may spend on Carbon Black, queueing and retries included, in milliseconds.'),
-  CB_BREAKER_THRESHOLD: integer(1, 1000).default(5).describe('Consecutive failed Carbon Black requests that open the circuit breaker.'),
+  CB_BREAKER_THRESHOLD: integer(1, 1000)
+    .default(5)
+    .describe('Consecutive failed lookups (each after its retries) that open the circuit breaker.'),
+  CB_BREAKER_FAILURE_RATE: integer(1, 100)
+    .default(50)
+    .describe(
+      'Percentage of failed lookups within `CB_BREAKER_WINDOW_MS` that opens the circuit breaker, once the window holds `CB_BREAKER_MIN_CALLS` lookups.',
+    ),
+  CB_BREAKER_WINDOW_MS: integer(1000, 3_600_000).default(30_000).describe('Sliding window of the breaker failure rate, in milliseconds.'),
+  CB_BREAKER_MIN_CALLS: integer(1, 1_000_000)
+    .default(20)
+    .describe('Lookups the window must hold before the failure rate may open the circuit breaker.'),
   CB_BREAKER_COOLDOWN_MS: integer(1, 3_600_000)
     .default(10_000)
-    .describe('How long the open breaker fails lookups fast before one trial request, in milliseconds.'),
+    .describe('How long the open breaker fails lookups fast before one trial lookup, in milliseconds.'),
   CB_CA_FILE: z
     .string()
     .min(1)
@@ -94,6 +109,15 @@ export const environmentSchema = z.object({
   CACHE_SNAPSHOT_INTERVAL_SECONDS: integer(0, 86_400)
     .default(300)
     .describe('Seconds between cache snapshots when `CACHE_SNAPSHOT_FILE` is set; 0 saves only at shutdown.'),
+  HTTP_REQUEST_TIMEOUT_MS: integer(1000, 600_000)
+    .default(30_000)
+    .describe('Time a client has to send a whole request (headers and body); past it the answer is 408 and the connection is closed.'),
+  HTTP_HEADERS_TIMEOUT_MS: integer(1000, 600_000)
+    .default(10_000)
+    .describe('Time a client has to send the request headers (at most `HTTP_REQUEST_TIMEOUT_MS`); past it the answer is 408.'),
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: integer(1000, 600_000)
+    .default(72_000)
+    .describe("How long an idle keep-alive connection stays open (above a fronting load balancer's idle timeout)."),
   SHUTDOWN_GRACE_MS: integer(0, 600_000)
     .default(10_000)
     .describe('On SIGTERM/SIGINT, how long in-flight requests may take to finish before the process exits.'),
@@ -114,11 +138,22 @@ export interface Config {
     retries: number;
     deadlineMs: number;
     breakerThreshold: number;
+    /** CB_BREAKER_FAILURE_RATE as a share, 0.01..1. */
+    breakerFailureRate: number;
+    breakerWindowMs: number;
+    breakerMinCalls: number;
     breakerCooldownMs: number;
     caFile: string | undefined;
     tlsInsecure: boolean;
   };
-  server: { host: string; port: number; shutdownGraceMs: number };
+  server: {
+    host: string;
+    port: number;
+    shutdownGraceMs: number;
+    requestTimeoutMs: number;
+    headersTimeoutMs: number;
+    keepAliveTimeoutMs: number;
+  };
   auth: { keys: ApiKey[]; disabled: boolean; rateLimitPerMinute: number };
   metricsPublic: boolean;
   /** Kept apart from `cache`, whose fields configure the lookup service. */
@@ -172,11 +207,22 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
       retries: e.CB_RETRIES,
       deadlineMs: e.CB_DEADLINE_MS,
       breakerThreshold: e.CB_BREAKER_THRESHOLD,
+      breakerFailureRate: e.CB_BREAKER_FAILURE_RATE / 100,
+      breakerWindowMs: e.CB_BREAKER_WINDOW_MS,
+      breakerMinCalls: e.CB_BREAKER_MIN_CALLS,
       breakerCooldownMs: e.CB_BREAKER_COOLDOWN_MS,
       caFile: e.CB_CA_FILE,
       tlsInsecure: e.CB_TLS_INSECURE,
     },
-    server: { host: e.HOST, port: e.PORT, shutdownGraceMs: e.SHUTDOWN_GRACE_MS },
+    server: {
+      host: e.HOST,
+      port: e.PORT,
+      shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
+      requestTimeoutMs: e.HTTP_REQUEST_TIMEOUT_MS,
+      // Node refuses a headers timeout above the request timeout.
+      headersTimeoutMs: Math.min(e.HTTP_HEADERS_TIMEOUT_MS, e.HTTP_REQUEST_TIMEOUT_MS),
+      keepAliveTimeoutMs: e.HTTP_KEEP_ALIVE_TIMEOUT_MS,
+    },
     auth: { ...readApiKeys(e), rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE },
     metricsPublic: e.METRICS_PUBLIC,
     snapshot: { file: e.CACHE_SNAPSHOT_FILE, intervalSeconds: e.CACHE_SNAPSHOT_INTERVAL_SECONDS },

@@ -90,10 +90,12 @@ export function finishDocument<T>(generated: T): T {
         }
         const examples = jsonContent ? responseExamples(method, path, status) : undefined;
         if (examples && jsonContent) jsonContent.examples = examples;
-        if (code >= 400 && jsonContent && response.content) {
+        // Errors are problems, except where a route documents its own body (/readyz's 503 is its readiness report).
+        const problem = (jsonContent?.schema as Json | undefined)?.$ref === '#/components/schemas/Problem';
+        if (code >= 400 && problem && jsonContent && response.content) {
           response.content = { 'application/problem+json': jsonContent };
         }
-        if (code === 429 || code === 503) response.headers = { ...response.headers, 'Retry-After': retryAfterHeader };
+        if (problem && (code === 429 || code === 503)) response.headers = { ...response.headers, 'Retry-After': retryAfterHeader };
         if (code === 200 && method === 'get' && path === '/v1/signatures/{md5}') {
           response.headers = { ...response.headers, 'X-Cache': xCacheHeader };
         }

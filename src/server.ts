@@ -1,13 +1,22 @@
-import closeWithGrace from 'close-with-grace';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { buildApp } from './app.js';
 import { carbonBlackClientFromConfig } from './carbon-black/client-from-config.js';
 import { ConfigError, loadConfig } from './config.js';
-import { createLogger } from './logger.js';
+import { abandonLogs, createLogger, settleLogs } from './logger.js';
 
 /*
  * The only module that touches `process`: it reads the environment, listens,
  * and turns SIGTERM/SIGINT into a graceful close.
  */
+
+/** How long the exit waits for logged lines to reach stdout before dropping them. */
+const LOG_SETTLE_MS = 1000;
+/** After the grace, how long the final cache snapshot may still take before the exit stops waiting for it. */
+const SNAPSHOT_AFTER_GRACE_MS = 10_000;
+
+// stdout or stderr may be a pipe whose reader has gone: a failed write (EPIPE) must neither crash
+// the process nor hold its exit. The logger's own destination is guarded in logger.ts.
+for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined);
 
 function configOrExit() {
   try {
@@ -38,13 +47,78 @@ const carbonBlack = carbonBlackClientFromConfig(config.carbonBlack);
 
 const app = await buildApp(config, { carbonBlack, logger });
 
-closeWithGrace({ delay: config.server.shutdownGraceMs, logger }, async ({ signal, err }) => {
-  if (err) logger.error({ err }, 'closing after an unexpected error');
-  else logger.info({ signal }, 'shutting down');
-  await app.close();
-  logger.info('http server closed');
-  await carbonBlack.close();
-  logger.info('carbon black client closed');
-});
+let shutdown: Promise<void> | undefined;
 
-await app.listen({ host: config.server.host, port: config.server.port });
+/** Lets the logged lines out (or gives up on a dead stdout), then exits. */
+async function exitWith(code: number): Promise<never> {
+  await settleLogs(logger, LOG_SETTLE_MS);
+  process.exit(code);
+}
+
+/** A second signal or error while closing: exit at once, dropping what the logger still buffers. */
+function exitNow(reason: string): never {
+  logger.error(`${reason} while shutting down: exiting now`);
+  abandonLogs(logger);
+  process.exit(1);
+}
+
+/**
+ * The close: stop accepting, drop idle and half-received connections (the
+ * drain-connections plugin), let the requests being answered finish, write the
+ * cache snapshot (an onClose hook), exit 0. If SHUTDOWN_GRACE_MS runs out first,
+ * every connection left is destroyed, the snapshot is still written, and the
+ * exit code is 1.
+ */
+async function close(why: { signal: NodeJS.Signals } | { err: unknown }): Promise<void> {
+  if ('err' in why) logger.error({ err: why.err }, 'closing after an unexpected error');
+  else logger.info({ signal: why.signal }, 'shutting down');
+  const graceMs = config.server.shutdownGraceMs;
+  const grace = new AbortController();
+  const closed = (async () => {
+    await app.close();
+    logger.info('http server closed');
+    await carbonBlack.close();
+    logger.info('carbon black client closed');
+    return 'closed' as const;
+  })().catch((err: unknown) => {
+    logger.error({ err }, 'error while closing');
+    return 'failed' as const;
+  });
+  const outcome = await Promise.race([
+    closed,
+    sleep(graceMs, 'expired' as const, { signal: grace.signal }).catch(() => 'expired' as const),
+  ]);
+  grace.abort();
+  if (outcome === 'expired') {
+    logger.error({ graceMs }, `shutdown grace of ${graceMs} ms expired: closing the remaining connections`);
+    app.server.closeAllConnections();
+    const snapshot = app.cacheSnapshots?.writeFinal() ?? Promise.resolve();
+    const waited = await Promise.race([snapshot.then(() => true), sleep(SNAPSHOT_AFTER_GRACE_MS, false, { ref: true })]);
+    if (!waited) logger.error(`cache snapshot still not written ${SNAPSHOT_AFTER_GRACE_MS} ms after the grace: exiting without it`);
+  }
+  await exitWith(outcome === 'closed' && !('err' in why) ? 0 : 1);
+}
+
+for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) {
+  process.on(signal, () => {
+    if (shutdown) exitNow(`second signal (${signal})`);
+    shutdown = close({ signal });
+  });
+}
+for (const event of ['uncaughtException', 'unhandledRejection'] as const) {
+  process.on(event, (err: unknown) => {
+    if (shutdown) {
+      logger.error({ err }, event);
+      exitNow(event);
+    }
+    shutdown = close({ err });
+  });
+}
+
+try {
+  await app.listen({ host: config.server.host, port: config.server.port });
+} catch (err) {
+  logger.fatal({ err }, 'cannot listen');
+  await app.close().catch(() => undefined);
+  await exitWith(1);
+}

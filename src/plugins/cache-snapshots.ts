@@ -5,6 +5,22 @@ import type { SignatureInterner } from '../signing/signature-interner.js';
 import type { VerdictBasis } from '../signing/verdict.js';
 import type { VerdictCache } from '../signing/verdict-cache.js';
 
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Present when CACHE_SNAPSHOT_FILE is set. */
+    cacheSnapshots?: CacheSnapshots;
+  }
+}
+
+export interface CacheSnapshots {
+  /**
+   * Writes the shutdown snapshot, once: the close calls it after the last
+   * request, and server.ts calls it when the grace runs out and the close is
+   * still waiting, so a forced exit still leaves a warm file. Never rejects.
+   */
+  writeFinal(): Promise<void>;
+}
+
 export interface CacheSnapshotsOptions {
   cache: VerdictCache;
   /** Which CB_VERDICT_SOURCE made the entries: written into the file, checked when it is read. */
@@ -40,12 +56,17 @@ async function cacheSnapshotsPlugin(app: FastifyInstance, options: CacheSnapshot
     stopTimer = startSnapshotTimer(intervalSeconds, writeNow, app.log);
   });
 
-  app.addHook('onClose', async () => {
-    // A restore still running would overwrite the cache after the final save: let it finish first.
-    await restored;
-    await stopTimer();
-    await writeNow().catch((err: unknown) => app.log.error({ err, file }, 'cache snapshot not written at shutdown'));
-  });
+  let final: Promise<void> | undefined;
+  const writeFinal = (): Promise<void> =>
+    (final ??= (async () => {
+      // A restore still running would overwrite the cache after the final save: let it finish first.
+      await restored;
+      await stopTimer();
+      await writeNow();
+    })().catch((err: unknown) => app.log.error({ err, file }, 'cache snapshot not written at shutdown')));
+
+  app.decorate('cacheSnapshots', { writeFinal } satisfies CacheSnapshots);
+  app.addHook('onClose', async () => writeFinal());
 }
 
 export const cacheSnapshots = fp(cacheSnapshotsPlugin, { name: 'signet-cache-snapshots', dependencies: ['signet-lifecycle'] });

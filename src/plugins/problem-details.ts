@@ -102,18 +102,43 @@ export const problemDetails = fp(
       }
       return sendProblem(reply, request, problem);
     });
-    app.setNotFoundHandler((request, reply) =>
-      sendProblem(
+    // Every route's path pattern and methods, so that a known path asked with another method is a 405.
+    const routes: Array<{ path: RegExp; methods: Set<string> }> = [];
+    app.addHook('onRoute', (route) => {
+      const methods = Array.isArray(route.method) ? route.method : [route.method];
+      const source = route.url
+        .split('/')
+        .map((segment) => (segment.startsWith(':') ? '[^/]+' : segment === '*' ? '.*' : segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
+        .join('/');
+      const path = new RegExp(`^${source}$`);
+      const known = routes.find((r) => r.path.source === path.source);
+      if (known) for (const method of methods) known.methods.add(method);
+      else routes.push({ path, methods: new Set(methods) });
+    });
+    app.setNotFoundHandler((request, reply) => {
+      const path = request.url.split('?', 1)[0] ?? '';
+      const allowed = new Set<string>();
+      for (const route of routes) if (route.path.test(path)) for (const method of route.methods) allowed.add(method);
+      if (allowed.size > 0) {
+        const allow = [...allowed].sort().join(', ');
+        reply.header('allow', allow);
+        return sendProblem(
+          reply,
+          request,
+          new HttpProblem({
+            status: 405,
+            code: 'METHOD_NOT_ALLOWED',
+            title: 'Method not allowed',
+            detail: `${path} answers ${allow}, not ${request.method}.`,
+          }),
+        );
+      }
+      return sendProblem(
         reply,
         request,
-        new HttpProblem({
-          status: 404,
-          code: 'NOT_FOUND',
-          title: 'Not found',
-          detail: `No route serves ${request.method} ${request.url.split('?', 1)[0]}.`,
-        }),
-      ),
-    );
+        new HttpProblem({ status: 404, code: 'NOT_FOUND', title: 'Not found', detail: `No route serves ${request.method} ${path}.` }),
+      );
+    });
   },
   { name: 'problem-details' },
 );

@@ -3,6 +3,8 @@ import { z } from 'zod';
 import type { SignatureService } from '../signing/signature-service.js';
 import { cacheStatsSchema, problemSchema, signatureParamsSchema } from './schemas.js';
 
+const noQuerySchema = z.strictObject({});
+
 export const cacheRoutes: FastifyPluginAsyncZod<{ service: SignatureService }> = async (app, { service }) => {
   app.get(
     '/v1/cache',
@@ -13,7 +15,9 @@ export const cacheRoutes: FastifyPluginAsyncZod<{ service: SignatureService }> =
         tags: ['cache'],
         summary: 'Cache size and hit ratio',
         description: 'Counters since this instance started. Each replica has its own cache.',
-        response: { 200: cacheStatsSchema },
+        // No query parameters, refused like the lookups refuse unknown ones.
+        querystring: noQuerySchema,
+        response: { 200: cacheStatsSchema, 400: problemSchema.describe('An unknown query parameter.') },
       },
     },
     async () => service.stats(),
@@ -30,7 +34,11 @@ export const cacheRoutes: FastifyPluginAsyncZod<{ service: SignatureService }> =
         description:
           'Drops the cached verdict for this md5 (fresh or expired), so that the next lookup asks Carbon Black. Answers 204 whether or not it was cached.',
         params: signatureParamsSchema,
-        response: { 204: z.null().describe('Forgotten.'), 400: problemSchema.describe('The md5 is invalid.') },
+        querystring: noQuerySchema,
+        response: {
+          204: z.null().describe('Forgotten.'),
+          400: problemSchema.describe('The md5 is invalid, or a query parameter is unknown.'),
+        },
       },
     },
     async (request, reply) => {

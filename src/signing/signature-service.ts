@@ -176,14 +176,20 @@ export class SignatureService {
     return stale;
   }
 
-  /** An expired entry for this name no older than its lifetime plus `graceMs`, marked stale. */
+  /**
+   * The entry for this name when Carbon Black could not refresh it: marked
+   * stale when past its lifetime (and no older than its lifetime plus
+   * `graceMs`), a plain hit when still fresh (a `no-cache` refresh that failed).
+   */
   private staleEntry(md5: string, name: string, graceMs: number): Lookup | undefined {
-    const verdict = this.cache.getAny(md5);
-    if (verdict === undefined || !this.applies(verdict, name)) return undefined;
-    const lookup = this.toLookup(md5, name, verdict, 'stale', this.cache.storedAtOfLastRead());
-    if (this.cache.now() > lookup.expiresAt + graceMs) return undefined;
+    // peekEntry: its storedAt comes from the entry's own remaining lifetime, whatever the last read was.
+    const entry = this.cache.peekEntry(md5);
+    if (entry === undefined || !this.applies(entry.verdict, name)) return undefined;
+    const now = this.cache.now();
+    const expiresAt = entry.storedAt + this.cache.ttlFor(entry.verdict);
+    if (now > expiresAt + graceMs) return undefined;
     this.hits++;
-    return lookup;
+    return this.toLookup(md5, name, entry.verdict, now <= expiresAt ? 'hit' : 'stale', entry.storedAt);
   }
 
   private applies(verdict: CachedVerdict, name: string): boolean {

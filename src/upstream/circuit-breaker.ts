@@ -1,145 +1,209 @@
-import { CircuitState, ConsecutiveBreaker, circuitBreaker, handleWhen, type CircuitBreakerPolicy, type IDisposable } from 'cockatiel';
-import { countsAsBreakerFailure, isQueryRejected } from './failure-classification.js';
-
 export type BreakerState = 'closed' | 'open' | 'half-open';
 
+/**
+ * How one guarded lookup ended, as evidence about Carbon Black:
+ *  - success: Carbon Black answered (a verdict, "no record", or a 400 query rejection);
+ *  - failure: the lookup ended, after its retries, with a Carbon Black failure;
+ *  - neutral: no evidence either way (our own deadline or shutdown cut it short,
+ *    it never reached Carbon Black, or the call failed with an error of its own).
+ */
+export type LookupVerdict = 'success' | 'failure' | 'neutral';
+
 export interface BreakerOptions {
+  /** Consecutive failed lookups that open the breaker. */
   threshold: number;
+  /** Share (0..1] of failed lookups within the window that opens the breaker... */
+  failureRate: number;
+  /** ...over this sliding window, in ms... */
+  windowMs: number;
+  /** ...once the window holds at least this many lookups. */
+  minCalls: number;
+  /** How long the open breaker refuses before it lets one trial lookup through. */
   cooldownMs: number;
   onStateChange: (from: BreakerState, to: BreakerState) => void;
+  /** Clock in ms; injectable for tests. Default Date.now. */
+  now?: () => number;
 }
 
-/** Why a request may not go now, and when to come back. */
+/** Why a lookup may not go now, and when to come back. */
 export interface BreakerRefusal {
   retryAfterSeconds: number;
 }
 
-/**
- * Thrown through cockatiel when the half-open trial ended without a verdict
- * (aborted by the lookup's deadline, or an error that is not Carbon Black's).
- * cockatiel closes the breaker on any error its filter does not handle, which
- * would let a storm through on no evidence; handling this one reopens it.
- */
-class InconclusiveTrialError extends Error {
-  override name = 'InconclusiveTrialError';
-  constructor(readonly original: unknown) {
-    super('half-open trial ended without a verdict');
-  }
-}
+export type Admission = { admitted: true; trial: boolean } | { admitted: false; refusal: BreakerRefusal };
 
-/** Carries a 400 through cockatiel as a success (Carbon Black answered), to be rethrown outside. */
-type Answered<T> = { answered: 'ok'; value: T } | { answered: 'query-rejected'; error: unknown };
+/** The window is kept as this many buckets, so memory stays fixed whatever the traffic. */
+const BUCKETS = 10;
 
 /**
- * Consecutive-failure circuit breaker: cockatiel's CircuitBreakerPolicy with a
- * ConsecutiveBreaker does the counting, the open/half-open/closed state
- * machine and the state-change events. Around it, own code for what it can't
- * express:
- *  - Fail fast while half-open. cockatiel makes every caller that arrives
- *    during the trial *wait* for it and then run too (a storm right after a
- *    successful trial); `refusal()` refuses them instead, so exactly one trial
- *    request is in flight and nobody queues behind it.
- *  - Retry-After: cockatiel keeps `openedAt` private; we note it on the
- *    open transition to report the remaining cooldown.
- *  - Outcome mapping: a 400 counts as a success, a trial cut short by the
- *    deadline reopens (see InconclusiveTrialError), and outside a trial an
- *    attempt cancelled by the lookup's own deadline is neutral — cockatiel
- *    ignores unhandled errors in the closed state — so our queueing under a
- *    storm cannot open the breaker on a healthy Carbon Black.
+ * A circuit breaker over LOOKUPS (one guarded run, after its retries), not
+ * over attempts: a flaky Carbon Black whose failures retries absorb never
+ * opens it; an outage does. It opens on whichever comes first:
+ *  - sustained failure: `threshold` consecutive failed lookups (catches an
+ *    outage quickly even at low traffic);
+ *  - failure rate: at least `failureRate` of the lookups that ended in the
+ *    last `windowMs` failed, with at least `minCalls` of them (catches a
+ *    partial outage under load, where successes keep breaking the streak).
+ * Open: every lookup is refused for `cooldownMs`. Then the first lookup to
+ * reach Carbon Black becomes the single trial (half-open); the others are
+ * refused while it runs. The trial's success closes the breaker with a clean
+ * slate; a failure, or an inconclusive end (neutral), reopens it for a full
+ * cooldown. Lookup ends seen while open, or half-open but not from the
+ * trial, are ignored: they started under the old regime.
  *
- * cockatiel moves open -> half-open lazily, when the first request after the
- * cooldown arrives; so `state` reads 'open' until that trial starts.
- *
- * Usage contract: call `refusal()` and, if it returned undefined, `execute()`
- * in the same synchronous step. cockatiel switches to half-open synchronously
- * inside execute, so the next caller's `refusal()` already sees it.
+ * The state moves open -> half-open lazily, when the trial is admitted.
  */
 export class Breaker {
-  readonly #policy: CircuitBreakerPolicy;
-  readonly #cooldownMs: number;
-  readonly #subscription: IDisposable;
+  readonly #options: BreakerOptions;
+  readonly #now: () => number;
+  readonly #bucketMs: number;
   #state: BreakerState = 'closed';
   #openedAt = 0;
+  #consecutive = 0;
+  /** Ring of [bucket start, lookups, failures]. */
+  readonly #buckets: Array<{ start: number; calls: number; failures: number }>;
 
   constructor(options: BreakerOptions) {
-    this.#cooldownMs = options.cooldownMs;
-    this.#policy = circuitBreaker(
-      handleWhen((error) => countsAsBreakerFailure(error) || error instanceof InconclusiveTrialError),
-      { halfOpenAfter: options.cooldownMs, breaker: new ConsecutiveBreaker(options.threshold) },
-    );
-    this.#subscription = this.#policy.onStateChange((next) => {
-      const to = toBreakerState(next);
-      if (to === 'open') {
-        // cockatiel stamps its own openedAt with Date.now() just before emitting, in the same tick.
-        this.#openedAt = Date.now();
+    for (const [name, min] of [
+      ['threshold', 1],
+      ['windowMs', 1],
+      ['minCalls', 1],
+      ['cooldownMs', 1],
+    ] as const) {
+      if (!(Number.isFinite(options[name]) && options[name] >= min)) {
+        throw new RangeError(`breaker ${name} must be a finite number >= ${min}, got ${String(options[name])}`);
       }
-      const from = this.#state;
-      this.#state = to;
-      if (from !== to) {
-        options.onStateChange(from, to);
-      }
-    });
+    }
+    if (!(options.failureRate > 0 && options.failureRate <= 1)) {
+      throw new RangeError(`breaker failureRate must be in (0, 1], got ${String(options.failureRate)}`);
+    }
+    this.#options = options;
+    this.#now = options.now ?? Date.now;
+    this.#bucketMs = Math.max(1, Math.ceil(options.windowMs / BUCKETS));
+    this.#buckets = Array.from({ length: BUCKETS }, () => ({ start: -Infinity, calls: 0, failures: 0 }));
   }
 
   get state(): BreakerState {
     return this.#state;
   }
 
-  /** Undefined if a request may be sent now (in the open state after cooldown: as the trial). */
+  /**
+   * Whether a new lookup (or a retry of a lookup that is not the trial) may
+   * go ahead, without changing anything: undefined if it may.
+   */
   refusal(): BreakerRefusal | undefined {
-    switch (this.#policy.state) {
-      case CircuitState.Closed:
+    switch (this.#state) {
+      case 'closed':
         return undefined;
-      case CircuitState.Open: {
-        const remainingMs = this.#openedAt + this.#cooldownMs - Date.now();
+      case 'open': {
+        const remainingMs = this.#openedAt + this.#options.cooldownMs - this.#now();
         return remainingMs > 0 ? { retryAfterSeconds: Math.max(1, Math.ceil(remainingMs / 1000)) } : undefined;
       }
       default:
-        // Half-open: the single trial is running; its verdict comes within one attempt's budget.
+        // Half-open: the trial is running; its verdict comes within one lookup's deadline.
         return { retryAfterSeconds: 1 };
     }
   }
 
-  /** Runs one upstream request through the breaker. Call only right after `refusal()` returned undefined. */
-  async execute<T>(request: (signal: AbortSignal) => Promise<T>, signal: AbortSignal): Promise<T> {
-    const trial = this.#policy.state === CircuitState.Open;
-    let outcome: Answered<T>;
-    try {
-      outcome = await this.#policy.execute(async ({ signal: inner }): Promise<Answered<T>> => {
-        try {
-          return { answered: 'ok', value: await request(inner) };
-        } catch (error) {
-          if (isQueryRejected(error)) {
-            return { answered: 'query-rejected', error };
-          }
-          if (trial && !countsAsBreakerFailure(error)) {
-            throw new InconclusiveTrialError(error);
-          }
-          throw error;
-        }
-      }, signal);
-    } catch (error) {
-      throw error instanceof InconclusiveTrialError ? error.original : error;
+  /**
+   * Right before a request is sent. `holdsTrial`: this lookup is already the
+   * trial (its retry). In the open state after the cooldown, admits this
+   * lookup as the trial and moves to half-open.
+   */
+  admit(holdsTrial: boolean): Admission {
+    if (holdsTrial && this.#state === 'half-open') {
+      return { admitted: true, trial: true };
     }
-    if (outcome.answered === 'query-rejected') {
-      throw outcome.error;
+    const refusal = this.refusal();
+    if (refusal !== undefined) {
+      return { admitted: false, refusal };
     }
-    return outcome.value;
+    if (this.#state === 'open') {
+      this.#transition('half-open');
+      return { admitted: true, trial: true };
+    }
+    return { admitted: true, trial: false };
   }
 
-  dispose(): void {
-    this.#subscription.dispose();
+  /** How a lookup ended. `trial`: it was admitted as the trial. */
+  record(verdict: LookupVerdict, trial: boolean): void {
+    if (trial) {
+      if (this.#state !== 'half-open') return;
+      if (verdict === 'success') {
+        this.#reset();
+        this.#transition('closed');
+      } else {
+        this.#open();
+      }
+      return;
+    }
+    if (this.#state !== 'closed' || verdict === 'neutral') {
+      return;
+    }
+    const bucket = this.#bucket(this.#now());
+    bucket.calls++;
+    if (verdict === 'success') {
+      this.#consecutive = 0;
+      return;
+    }
+    bucket.failures++;
+    this.#consecutive++;
+    if (this.#consecutive >= this.#options.threshold || this.#rateExceeded()) {
+      this.#open();
+    }
   }
-}
 
-function toBreakerState(state: CircuitState): BreakerState {
-  switch (state) {
-    case CircuitState.Closed:
-      return 'closed';
-    case CircuitState.HalfOpen:
-      return 'half-open';
-    default:
-      // Open, or Isolated (never used here): either way nothing goes through.
-      return 'open';
+  /** Lookups and failures within the window now (for tests and diagnostics). */
+  window(): { calls: number; failures: number } {
+    const since = this.#now() - this.#options.windowMs;
+    let calls = 0;
+    let failures = 0;
+    for (const bucket of this.#buckets) {
+      // A bucket counts while any of it lies within the window (granularity: windowMs / 10).
+      if (bucket.start + this.#bucketMs > since) {
+        calls += bucket.calls;
+        failures += bucket.failures;
+      }
+    }
+    return { calls, failures };
+  }
+
+  #rateExceeded(): boolean {
+    const { calls, failures } = this.window();
+    return calls >= this.#options.minCalls && failures >= this.#options.failureRate * calls;
+  }
+
+  #bucket(now: number): { start: number; calls: number; failures: number } {
+    const start = Math.floor(now / this.#bucketMs) * this.#bucketMs;
+    const bucket = this.#buckets[Math.floor(now / this.#bucketMs) % BUCKETS]!;
+    if (bucket.start !== start) {
+      bucket.start = start;
+      bucket.calls = 0;
+      bucket.failures = 0;
+    }
+    return bucket;
+  }
+
+  #open(): void {
+    this.#openedAt = this.#now();
+    this.#reset();
+    this.#transition('open');
+  }
+
+  #reset(): void {
+    this.#consecutive = 0;
+    for (const bucket of this.#buckets) {
+      bucket.start = -Infinity;
+      bucket.calls = 0;
+      bucket.failures = 0;
+    }
+  }
+
+  #transition(to: BreakerState): void {
+    const from = this.#state;
+    this.#state = to;
+    if (from !== to) {
+      this.#options.onStateChange(from, to);
+    }
   }
 }

@@ -50,7 +50,8 @@ describe('the OpenAPI document', () => {
         }
         for (const [status, response] of Object.entries(operation.responses)) {
           expect(response.description, `${where} ${status}`).not.toBe('Default Response');
-          if (Number(status) >= 400)
+          // /readyz answers its readiness report as JSON with 503 too; every other error is a problem.
+          if (Number(status) >= 400 && path !== '/readyz')
             expect(Object.keys(response.content ?? {}), `${where} ${status}`).toEqual(['application/problem+json']);
         }
       }
@@ -116,6 +117,13 @@ describe('the OpenAPI document', () => {
     ]) {
       expect(text).toContain(status);
     }
+  });
+
+  it('documents /readyz as it answers: 503 with the readiness report as JSON, no Retry-After', async () => {
+    const paths = served.paths as Record<string, Record<string, Operation & { responses: Record<string, { headers?: object }> }>>;
+    const unready = paths['/readyz']!.get!.responses['503']!;
+    expect(Object.keys(unready.content ?? {})).toEqual(['application/json']);
+    expect(unready.headers).toBeUndefined();
   });
 
   it('does not list the documentation routes themselves', () => {

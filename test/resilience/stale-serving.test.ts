@@ -127,7 +127,7 @@ describe('stale-if-error', () => {
     expect((await blocker).statusCode).toBe(504);
   });
 
-  it('Cache-Control: no-cache on a failing Carbon Black still falls back to the stale verdict', async () => {
+  it('Cache-Control: no-cache on a failing Carbon Black falls back to the cached verdict: a hit while fresh, stale after', async () => {
     const clock = movableClock();
     const stack = await faultStack({
       env: { CACHE_TTL_SIGNED_SECONDS: String(TTL_S), CB_RETRIES: '0', CB_BREAKER_THRESHOLD: '100' },
@@ -136,12 +136,19 @@ describe('stale-if-error', () => {
     const sim = stack.simulator.simulator;
     await lookup(stack, GIT, GIT_NAME);
     sim.setFaults({ errorRate: 1, errorStatus: 502 });
-    // Fresh, but the caller asked to skip the cache: Carbon Black fails, the cached verdict answers, marked stale.
+    // Fresh, but the caller asked to skip the cache: Carbon Black fails and the cached verdict answers,
+    // still fresh, so a hit with its real age (not "stale", not age 0).
+    clock.advance(5000);
     const forced = await lookup(stack, GIT, GIT_NAME, { 'cache-control': 'no-cache' });
     expect(forced.statusCode).toBe(200);
-    expect(forced.headers['x-cache']).toBe('STALE');
-    expect(forced.json<VerdictBody>().cache.status).toBe('stale');
-    expect(requestCount(sim.stats)).toBe(2);
+    expect(forced.headers['x-cache']).toBe('HIT');
+    expect(forced.json<VerdictBody>().cache).toMatchObject({ status: 'hit', ageSeconds: 5 });
+    // Past its lifetime, the same fallback is stale.
+    clock.advance(TTL_S * 1000);
+    const expired = await lookup(stack, GIT, GIT_NAME, { 'cache-control': 'no-cache' });
+    expect(expired.headers['x-cache']).toBe('STALE');
+    expect(expired.json<VerdictBody>().cache.status).toBe('stale');
+    expect(requestCount(sim.stats)).toBe(3);
   });
 
   it('while the breaker is open an expired verdict is served stale without asking Carbon Black', async () => {

@@ -137,12 +137,16 @@ describe('stale-if-error', () => {
     expect(await service.lookup(OTHER_MD5, 'NC')).toMatchObject({ signed: false, status: 'stale' });
   });
 
-  it('a fresh (no-cache) lookup that fails falls back to the cached verdict, marked stale', async () => {
-    const { service, calls, answerWith } = harness();
+  it('a fresh (no-cache) lookup that fails falls back to the cached verdict: a hit while it is fresh, stale past its lifetime', async () => {
+    const { service, calls, answerWith, advance, now } = harness();
+    const storedAt = now();
     await service.lookup(MD5, 'git');
+    advance(5000);
     answerWith(upstreamDown());
-    expect(await service.lookup(MD5, 'git', { fresh: true })).toMatchObject({ signed: true, status: 'stale' });
-    expect(calls).toHaveLength(2);
+    expect(await service.lookup(MD5, 'git', { fresh: true })).toMatchObject({ signed: true, status: 'hit', storedAt });
+    advance(TTL_SIGNED_S * 1000);
+    expect(await service.lookup(MD5, 'git', { fresh: true })).toMatchObject({ signed: true, status: 'stale', storedAt });
+    expect(calls).toHaveLength(3);
   });
 
   it('concurrent lookups of an expired verdict share one failing refresh and all get the stale verdict', async () => {

@@ -51,7 +51,7 @@ describe('circuit breaker', () => {
     vi.useRealTimers();
   });
 
-  it('opens after `breakerThreshold` consecutive failed requests, then fails fast with no call and no queueing', async () => {
+  it('opens after `breakerThreshold` consecutive failed lookups, then fails fast with no call and no queueing', async () => {
     await failOnce();
     await failOnce();
     expect(guard.breakerState).toBe('closed');
@@ -79,17 +79,57 @@ describe('circuit breaker', () => {
     expect(upstream.count).toBe(3);
   });
 
-  it('counts every failed attempt, retries included', async () => {
+  it('counts lookups, not attempts: a lookup whose retries all fail counts once', async () => {
     setup({ retries: 2 });
-    const result = track(guard.run(upstream.call()));
-    for (let i = 0; i < 3; i++) {
-      await flush();
-      upstream.at(i).reject(serverError(502));
-      await vi.advanceTimersByTimeAsync(0);
+    for (let lookup = 0; lookup < 2; lookup++) {
+      const before = upstream.count;
+      const result = track(guard.run(upstream.call()));
+      for (let i = 0; i < 3; i++) {
+        await flush();
+        upstream.at(before + i).reject(serverError(502));
+        await vi.advanceTimersByTimeAsync(0);
+      }
+      await vi.runAllTimersAsync();
+      expect(result.error).toMatchObject({ code: 'CB_SERVER_ERROR' });
     }
-    await vi.runAllTimersAsync();
-    expect(result.error).toMatchObject({ code: 'CB_SERVER_ERROR' });
-    expect(upstream.count).toBe(3);
+    // 6 failed attempts, 2 failed lookups: under the threshold of 3.
+    expect(upstream.count).toBe(6);
+    expect(guard.breakerState).toBe('closed');
+  });
+
+  it('a lookup that succeeds on a retry is a success: failed attempts alone never open it', async () => {
+    setup({ retries: 2 });
+    for (let lookup = 0; lookup < 10; lookup++) {
+      const before = upstream.count;
+      const result = track(guard.run(upstream.call()));
+      await flush();
+      upstream.at(before).reject(serverError(503));
+      await vi.advanceTimersByTimeAsync(0);
+      await flush();
+      upstream.at(before + 1).reject(serverError(503));
+      await vi.advanceTimersByTimeAsync(0);
+      await flush();
+      upstream.at(before + 2).resolve(true);
+      await flush();
+      expect(result.value).toBe(true);
+    }
+    expect(upstream.count).toBe(30); // 20 failed attempts in all, in pairs
+    expect(guard.breakerState).toBe('closed');
+    expect(breakerEvents(options.events)).toEqual([]);
+  });
+
+  it('opens on the failure rate over the window once it holds min calls, though no streak reaches the threshold', async () => {
+    setup({ breakerThreshold: 3, breakerFailureRate: 0.5, breakerWindowMs: 30_000, breakerMinCalls: 8 });
+    // fail, fail, succeed, repeated: a 2/3 failure rate, streaks of 2.
+    for (let i = 0; i < 2; i++) {
+      await failOnce();
+      await failOnce();
+      await succeedOnce();
+    }
+    expect(guard.breakerState).toBe('closed'); // 6 lookups < min calls
+    await failOnce();
+    expect(guard.breakerState).toBe('closed'); // 7 lookups
+    await failOnce(); // 8 lookups, 6 failed: 75 %
     expect(guard.breakerState).toBe('open');
   });
 
@@ -110,6 +150,28 @@ describe('circuit breaker', () => {
     await failOnce();
     await failOnce(cbError('CB_QUERY_REJECTED', 400));
     await failOnce();
+    expect(guard.breakerState).toBe('closed');
+  });
+
+  it.each([
+    ['a non-Carbon Black error (a bug in the call)', new TypeError('boom')],
+    ['an AbortError of the call', new DOMException('aborted', 'AbortError')],
+  ])('does not count %s', async (_what, error) => {
+    setup({ breakerThreshold: 1 });
+    for (let i = 0; i < 3; i++) await failOnce(error);
+    expect(guard.breakerState).toBe('closed');
+  });
+
+  it('does not count lookups refused for a full queue, nor ones disposed', async () => {
+    setup({ breakerThreshold: 1, maxConcurrency: 1, maxQueue: 0 });
+    const holder = track(guard.run(upstream.call('holder')));
+    for (let i = 0; i < 3; i++) {
+      await expect(guard.run(upstream.call('refused'))).rejects.toMatchObject({ code: 'UPSTREAM_QUEUE_FULL' });
+    }
+    expect(guard.breakerState).toBe('closed');
+    guard.dispose();
+    await flush();
+    expect(holder.error).toMatchObject({ code: 'UPSTREAM_DISPOSED' });
     expect(guard.breakerState).toBe('closed');
   });
 
@@ -180,7 +242,7 @@ describe('circuit breaker', () => {
   });
 
   it('a trial cut short by the lookup deadline is inconclusive: the breaker reopens', async () => {
-    setup({ deadlineMs: 1000, attemptTimeoutMs: 5000 });
+    setup({ deadlineMs: 1000 });
     for (let i = 0; i < 3; i++) await failOnce();
     await vi.advanceTimersByTimeAsync(10_000);
     const trial = track(guard.run(upstream.call('trial')));
@@ -192,7 +254,7 @@ describe('circuit breaker', () => {
   });
 
   it('outside a trial, attempts cut short by our own deadline do not count', async () => {
-    setup({ deadlineMs: 1000, attemptTimeoutMs: 5000, breakerThreshold: 1 });
+    setup({ deadlineMs: 1000, breakerThreshold: 1 });
     for (let i = 0; i < 3; i++) {
       const result = track(guard.run(upstream.call()));
       await vi.advanceTimersByTimeAsync(1000);
@@ -224,6 +286,7 @@ describe('circuit breaker', () => {
     const transient = serverError(503);
     upstream.at(0).reject(transient); // backs off 500 ms
     await flush();
+    await failOnce(cbError('CB_TOKEN_REJECTED', 401));
     await failOnce(cbError('CB_TOKEN_REJECTED', 401));
     await failOnce(cbError('CB_TOKEN_REJECTED', 401));
     expect(guard.breakerState).toBe('open');

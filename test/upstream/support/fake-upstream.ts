@@ -106,7 +106,6 @@ export function guardOptions(overrides: Partial<GuardOptions> = {}): GuardOption
     maxQueue: 1000,
     retries: 2,
     deadlineMs: 15_000,
-    attemptTimeoutMs: 10_000,
     breakerThreshold: 5,
     breakerCooldownMs: 10_000,
     baseBackoffMs: 100,
