@@ -1,4 +1,4 @@
-import { batchItemSchema, MAX_NAME_LENGTH } from './schemas.js';
+import { batchItemSchema, LONE_SURROGATE, MAX_NAME_LENGTH, MD5 } from './schemas.js';
 
 /**
  * Checks one batch item at a time, so that a malformed item (Carbon Black's
@@ -21,10 +21,8 @@ export interface InvalidItem {
   error: { status: 400; code: 'INVALID_REQUEST'; title: string; detail: string; field: string };
 }
 
-const MD5 = /^[0-9A-Fa-f]{32}$/;
 // eslint-disable-next-line no-control-regex -- matching control characters is the point
 const CONTROL = /[\x00-\x1F\x7F-\x9F]/;
-const LONE_SURROGATE = /\p{Cs}/u;
 
 function isValidName(name: unknown): name is string {
   return (

@@ -13,7 +13,10 @@ const stringInput = (what: string) =>
       issue.input === undefined ? 'is required' : Array.isArray(issue.input) ? 'must be given only once' : `must be ${what}`,
   });
 
-const MD5 = /^[0-9A-Fa-f]{32}$/;
+/** Shared with the batch item check (batch-items.ts), so both refuse exactly the same md5s. */
+export const MD5 = /^[0-9A-Fa-f]{32}$/;
+/** An unpaired surrogate, which no URL or JSON encoder can carry faithfully. */
+export const LONE_SURROGATE = /\p{Cs}/u;
 
 /*
  * A pattern, so the OpenAPI document states the rule for code generators,
@@ -37,7 +40,7 @@ export const nameSchema = stringInput('a string')
   .regex(/^[^\x00-\x1F\x7F-\x9F]*$/, 'must not contain control characters')
   // An unpaired surrogate is no character at all; URL encoding would turn it into U+FFFD and Carbon
   // Black would be asked about another name than the one answered. (A refinement: no schema pattern.)
-  .refine((value) => !/\p{Cs}/u.test(value), 'must not contain unpaired surrogates')
+  .refine((value) => !LONE_SURROGATE.test(value), 'must not contain unpaired surrogates')
   .meta({
     description:
       'The process name the caller saw, usually the file name (`git`, `powershell.exe`). It never changes `verdict` in the default mode; `nameMatchesSignature` says whether it matches the program name in the signature (`digsig_prog_name`), which can differ from the file name. 1 to 260 characters, no control characters.',
