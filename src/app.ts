@@ -133,6 +133,7 @@ export async function buildApp(config: Config, deps: AppDependencies): Promise<F
     maxQueue: config.carbonBlack.maxQueue,
     retries: config.carbonBlack.retries,
     deadlineMs: config.carbonBlack.deadlineMs,
+    attemptTimeoutMs: config.carbonBlack.timeoutMs,
     breakerFailureRate: config.carbonBlack.breakerFailureRate,
     breakerWindowMs: config.carbonBlack.breakerWindowMs,
     breakerMinCalls: config.carbonBlack.breakerMinCalls,

@@ -43,7 +43,7 @@ export const environmentSchema = z.object({
   CB_TIMEOUT_MS: integer(1, 600_000)
     .default(10_000)
     .describe(
-      'Time allowed for one Carbon Black request, body included, in milliseconds; the client aborts it with `CB_TIMEOUT` (never retried).',
+      'Time allowed for one Carbon Black request, body included, in milliseconds; the client aborts it with `CB_TIMEOUT`, retried once per lookup when a whole attempt still fits in `CB_DEADLINE_MS`.',
     ),
   CB_MAX_CONCURRENCY: integer(1, 1024).default(8).describe('Most Carbon Black requests in flight at once.'),
   CB_MAX_QUEUE: integer(0, 1_000_000)

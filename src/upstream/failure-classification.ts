@@ -7,13 +7,24 @@ import { CarbonBlackError } from '../carbon-black/errors.js';
  */
 
 /**
- * Retry only what CarbonBlackError calls transient (connection failures, 429,
- * 502, 503, 504). A timed-out attempt is never retried even if it somehow
- * carried a transient status: a hanging Carbon Black would otherwise get
- * (retries + 1) hung requests per lookup instead of one.
+ * Retry what CarbonBlackError calls transient (connection failures, 429, 502,
+ * 503, 504) and a timed-out attempt. The guard retries a timeout under
+ * stricter terms (see isAttemptTimeout), so a hanging Carbon Black gets at
+ * most two hung requests per lookup, not (retries + 1).
  */
 export function isRetryable(error: unknown): error is CarbonBlackError {
-  return error instanceof CarbonBlackError && error.transient && error.code !== 'CB_TIMEOUT';
+  return error instanceof CarbonBlackError && (error.transient || error.code === 'CB_TIMEOUT');
+}
+
+/**
+ * The client aborted an attempt at CB_TIMEOUT_MS. One hang in an otherwise
+ * healthy Carbon Black (a lost packet, a slow shard) is worth one more try,
+ * but only once per lookup and only when a whole attempt still fits before
+ * the lookup's deadline: a retry that the deadline would cut short only turns
+ * a clear CB_TIMEOUT into a later UPSTREAM_DEADLINE.
+ */
+export function isAttemptTimeout(error: unknown): error is CarbonBlackError {
+  return error instanceof CarbonBlackError && error.code === 'CB_TIMEOUT';
 }
 
 /**

@@ -2,7 +2,7 @@ import { setMaxListeners } from 'node:events';
 import { CarbonBlackError } from '../carbon-black/errors.js';
 import { backoffDelayMs, sleep, type BackoffOptions } from './backoff.js';
 import { Breaker, type BreakerState, type LookupVerdict } from './circuit-breaker.js';
-import { countsAsBreakerFailure, isQueryRejected, isRetryable } from './failure-classification.js';
+import { countsAsBreakerFailure, isAttemptTimeout, isQueryRejected, isRetryable } from './failure-classification.js';
 import { SlotQueue } from './slot-queue.js';
 import { UpstreamDeadlineError, UpstreamDisposedError, UpstreamOverloadedError, UpstreamUnavailableError } from './upstream-errors.js';
 import type { UpstreamEvent } from './upstream-events.js';
@@ -40,8 +40,10 @@ export * from './upstream-errors.js';
  *
  * Decisions worth knowing:
  *  - How a lookup ends when time runs out: at the deadline, UpstreamDeadlineError
- *    (the running attempt is aborted). A CB_TIMEOUT from the client is never
- *    retried, so the lookup ends with it even though deadline time remains.
+ *    (the running attempt is aborted). A CB_TIMEOUT from the client is retried
+ *    once per lookup, and only when a whole attempt (attemptTimeoutMs) still
+ *    fits before the deadline after the backoff; otherwise the lookup ends
+ *    with it even though deadline time remains.
  *  - A retry that cannot happen usefully ends the lookup at once with the last
  *    Carbon Black error: its backoff (or Retry-After) would pass the deadline,
  *    the breaker is open or half-open (unless this lookup is the trial), or
@@ -62,6 +64,12 @@ export interface GuardOptions {
   retries: number;
   /** CB_DEADLINE_MS: one lookup's whole budget: queueing + attempts + backoff. */
   deadlineMs: number;
+  /**
+   * CB_TIMEOUT_MS: the client's budget for one attempt. A timed-out attempt is
+   * retried (once) only if this much time remains after the backoff; when
+   * absent, a timeout is never retried.
+   */
+  attemptTimeoutMs?: number;
   /** CB_BREAKER_THRESHOLD: consecutive failed lookups (after their retries) that open the breaker. */
   breakerThreshold: number;
   /** CB_BREAKER_COOLDOWN_MS: how long the open breaker refuses before one trial lookup. */
@@ -128,6 +136,8 @@ interface Lookup {
   startedAt: number;
   /** Requests actually sent. */
   attempts: number;
+  /** Attempts that ended in CB_TIMEOUT. */
+  timeouts: number;
   /** The last attempt's genuine failure (not a cancellation), for the deadline error's cause. */
   lastError: unknown;
   /** This lookup was admitted as the half-open trial; its end decides the breaker. */
@@ -177,6 +187,7 @@ function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
 class Guard implements GuardedUpstream {
   readonly #deadlineMs: number;
   readonly #retries: number;
+  readonly #attemptTimeoutMs: number | undefined;
   readonly #backoff: BackoffOptions;
   readonly #onEvent: ((event: UpstreamEvent) => void) | undefined;
   readonly #slots: SlotQueue;
@@ -187,6 +198,7 @@ class Guard implements GuardedUpstream {
     validate(options);
     this.#deadlineMs = options.deadlineMs;
     this.#retries = options.retries;
+    this.#attemptTimeoutMs = options.attemptTimeoutMs;
     this.#backoff = {
       baseMs: options.baseBackoffMs ?? 100,
       maxMs: options.maxBackoffMs ?? 2000,
@@ -238,6 +250,7 @@ class Guard implements GuardedUpstream {
       signal: controller.signal,
       startedAt: Date.now(),
       attempts: 0,
+      timeouts: 0,
       lastError: undefined,
       trial: false,
       recorded: false,
@@ -347,6 +360,16 @@ class Guard implements GuardedUpstream {
     }
     const delayMs = backoffDelayMs(attempt - 1, error.retryAfterMs, this.#backoff);
     const remainingMs = lookup.startedAt + this.#deadlineMs - Date.now();
+    if (isAttemptTimeout(error)) {
+      lookup.timeouts++;
+      if (lookup.timeouts > 1 || this.#attemptTimeoutMs === undefined) {
+        return { kind: 'fail', error };
+      }
+      if (delayMs + this.#attemptTimeoutMs > remainingMs) {
+        this.#emitAbandoned(attempt, 'deadline', error);
+        return { kind: 'fail', error };
+      }
+    }
     if (delayMs >= remainingMs) {
       // Sleeping past the deadline only to report "deadline" would hide the
       // real cause (e.g. a 429 asking for more time than we have left).
@@ -484,6 +507,7 @@ function validate(options: GuardOptions): void {
   atLeast('maxQueue', 0, options.maxQueue);
   atLeast('retries', 0, options.retries);
   atLeast('deadlineMs', 1, options.deadlineMs);
+  atLeast('attemptTimeoutMs', 1, options.attemptTimeoutMs);
   atLeast('breakerThreshold', 1, options.breakerThreshold);
   atLeast('breakerCooldownMs', 1, options.breakerCooldownMs);
   atLeast('breakerWindowMs', 1, options.breakerWindowMs);

@@ -94,20 +94,6 @@ describe('retries and backoff', () => {
     expect(result.error).toBe(bug);
   });
 
-  it("a CB_TIMEOUT (the client's attempt budget) is reported as a timeout and not retried", async () => {
-    const options = guardOptions({ deadlineMs: 15_000, retries: 2 });
-    guard = createGuardedUpstream(options);
-    const upstream = new FakeUpstream();
-    const result = track(guard.run(upstream.call()));
-    await flush();
-    const timedOut = cbError('CB_TIMEOUT');
-    upstream.at(0).reject(timedOut);
-    await vi.runAllTimersAsync();
-    expect(result.error).toBe(timedOut);
-    expect(upstream.count).toBe(1);
-    expect(options.events).toContainEqual(expect.objectContaining({ type: 'attempt', outcome: 'timeout', code: 'CB_TIMEOUT' }));
-  });
-
   it('429 with Retry-After 3000 ms: the next attempt comes no earlier than 3000 ms later', async () => {
     guard = createGuardedUpstream(guardOptions({ random: () => 0.99 })); // jitter alone would be ~99 ms
     const upstream = new FakeUpstream();
