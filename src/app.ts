@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import Fastify, { LogController } from 'fastify';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import type { CarbonBlackClient } from './carbon-black/client.js';
+import type { CarbonBlackClient } from './backends/edr/client.js';
 import type { Config } from './config.js';
 import { HttpProblem } from './errors.js';
 import type { Metrics } from './observability/metrics.js';

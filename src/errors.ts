@@ -1,4 +1,4 @@
-import { CarbonBlackError } from './carbon-black/errors.js';
+import { CarbonBlackError } from './backends/errors.js';
 import type { UpstreamError } from './upstream/upstream-errors.js';
 import { isUpstreamError } from './upstream/upstream-errors.js';
 
@@ -102,6 +102,15 @@ function fromGuard(error: UpstreamError): HttpProblem {
         code: error.code,
         title: 'Carbon Black is unavailable',
         detail: 'Carbon Black has been failing, so Signet is not asking it for a while; cached verdicts are still served.',
+        retryAfterSeconds,
+      });
+    case 'UPSTREAM_BUDGET_SPENT':
+      return new HttpProblem({
+        status: 503,
+        code: error.code,
+        title: 'Signet is at its Carbon Black request budget',
+        detail:
+          'Signet has used the Carbon Black requests it allows itself for now (CB_REQUESTS_PER_5_MINUTES, or a wait Carbon Black asked for); cached verdicts are still served.',
         retryAfterSeconds,
       });
     case 'UPSTREAM_DISPOSED':

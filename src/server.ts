@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { buildApp } from './app.js';
-import { carbonBlackClientFromConfig } from './carbon-black/client-from-config.js';
+import { carbonBlackClientFromConfig } from './backends/edr/client-from-config.js';
 import { ConfigError, loadConfig } from './config.js';
 import { abandonLogs, createLogger, settleLogs } from './logger.js';
 

@@ -1,7 +1,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type * as BinaryRecordModule from '../../src/carbon-black/binary-record.js';
+import type * as BinaryRecordModule from '../../src/backends/edr/binary-record.js';
 import type * as InternerModule from '../../src/signing/signature-interner.js';
 import type * as VerdictCacheModule from '../../src/signing/verdict-cache.js';
 import { buildBinaryRecord } from '../../src/simulator/binary-record.js';
@@ -52,7 +52,7 @@ async function writeBenchSnapshot(module: SnapshotModule, entries: number): Prom
   const now = Date.now();
   const { SignatureInterner } = (await import(pathToFileURL(join(DIST, 'signing', 'signature-interner.js')).href)) as typeof InternerModule;
   const { binaryRecordSchema } = (await import(
-    pathToFileURL(join(DIST, 'carbon-black', 'binary-record.js')).href
+    pathToFileURL(join(DIST, 'backends', 'edr', 'binary-record.js')).href
   )) as typeof BinaryRecordModule;
   const interner = new SignatureInterner();
   const list = new Array<{ md5: string; storedAt: number; ttlMs: number; verdict: CachedVerdict }>(entries);

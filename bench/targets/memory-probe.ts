@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type * as BinaryRecordModule from '../../src/carbon-black/binary-record.js';
+import type * as BinaryRecordModule from '../../src/backends/edr/binary-record.js';
 import type * as InternerModule from '../../src/signing/signature-interner.js';
 import type * as VerdictModule from '../../src/signing/verdict.js';
 import type * as VerdictCacheModule from '../../src/signing/verdict-cache.js';
@@ -49,7 +49,7 @@ const load = async <T>(root: string, ...path: string[]): Promise<T> => (await im
 const { VerdictCache } = await load<typeof VerdictCacheModule>(dist, 'signing', 'verdict-cache.js');
 const { SignatureInterner } = await load<typeof InternerModule>(dist, 'signing', 'signature-interner.js');
 const { verdictKind } = await load<typeof VerdictModule>(dist, 'signing', 'verdict.js');
-const { binaryRecordSchema } = await load<typeof BinaryRecordModule>(dist, 'carbon-black', 'binary-record.js');
+const { binaryRecordSchema } = await load<typeof BinaryRecordModule>(dist, 'backends', 'edr', 'binary-record.js');
 const { populationMd5, PopulationBinary } = await load<typeof PopulationModule>(simulatorDist, 'population.js');
 const { buildBinaryRecord } = await load<typeof SimulatorRecordModule>(simulatorDist, 'binary-record.js');
 

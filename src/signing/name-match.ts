@@ -5,7 +5,7 @@
  * The seed asks `process_md5:<md5> digsig_prog_name:<name>`. Carbon Black
  * indexes digsig_prog_name as free text: lower-cased words, split on anything
  * that is not a letter or a digit. Signet sends the name as one plain word or
- * as a quoted phrase (see carbon-black/query.ts), and both match when the
+ * as a quoted phrase (see backends/edr/query.ts), and both match when the
  * name's words occur, in order and next to each other, among the program
  * name's words. So "chrome.exe" ([chrome, exe]) does not match "Google Chrome"
  * ([google, chrome]) while "chrome" does, and a name with no word at all

@@ -1,4 +1,4 @@
-import { CarbonBlackError } from '../carbon-black/errors.js';
+import { CarbonBlackError } from '../backends/errors.js';
 
 /**
  * Which Carbon Black failures are worth another attempt, and which say that

@@ -1,5 +1,5 @@
 import { setMaxListeners } from 'node:events';
-import { CarbonBlackError } from '../carbon-black/errors.js';
+import { CarbonBlackError } from '../backends/errors.js';
 import { backoffDelayMs, sleep, type BackoffOptions } from './backoff.js';
 import { Breaker, type BreakerState, type LookupVerdict } from './circuit-breaker.js';
 import { countsAsBreakerFailure, isAttemptTimeout, isQueryRejected, isRetryable } from './failure-classification.js';
@@ -53,7 +53,12 @@ export * from './upstream-errors.js';
  *    attempt: UpstreamUnavailableError) instead of calling Carbon Black.
  */
 
-export type UpstreamCall<T> = (signal: AbortSignal) => Promise<T>;
+/**
+ * One Carbon Black attempt. `deadlineAt` (epoch ms) is when the lookup's
+ * deadline aborts `signal`: a call that must wait (a request budget) can tell
+ * at once whether the wait fits.
+ */
+export type UpstreamCall<T> = (signal: AbortSignal, deadlineAt: number) => Promise<T>;
 
 export interface GuardOptions {
   /** CB_MAX_CONCURRENCY: most upstream requests executing at once. */
@@ -449,7 +454,10 @@ class Guard implements GuardedUpstream {
     const onAbort = (): void => attemptController.abort(lookup.signal.reason);
     lookup.signal.addEventListener('abort', onAbort, { once: true });
     try {
-      const value = await untilAborted(new Promise<T>((resolve) => resolve(call(attemptController.signal))), lookup.signal);
+      const value = await untilAborted(
+        new Promise<T>((resolve) => resolve(call(attemptController.signal, lookup.startedAt + this.#deadlineMs))),
+        lookup.signal,
+      );
       report('success');
       return value;
     } catch (error) {

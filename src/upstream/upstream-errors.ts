@@ -5,7 +5,8 @@
  * message text. Errors from Carbon Black itself are not wrapped: they reach
  * the caller unchanged.
  */
-export type UpstreamErrorCode = 'UPSTREAM_QUEUE_FULL' | 'UPSTREAM_BREAKER_OPEN' | 'UPSTREAM_DEADLINE' | 'UPSTREAM_DISPOSED';
+export type UpstreamErrorCode =
+  'UPSTREAM_QUEUE_FULL' | 'UPSTREAM_BREAKER_OPEN' | 'UPSTREAM_BUDGET_SPENT' | 'UPSTREAM_DEADLINE' | 'UPSTREAM_DISPOSED';
 
 /** The wait queue for a Carbon Black slot is full: refused at once, nothing was sent. */
 export class UpstreamOverloadedError extends Error {
@@ -30,6 +31,22 @@ export class UpstreamUnavailableError extends Error {
   constructor(retryAfterSeconds: number) {
     super('Carbon Black is failing; lookups are refused until the circuit breaker cools down');
     this.retryAfterSeconds = retryAfterSeconds;
+  }
+}
+
+/**
+ * The request budget (CB_REQUESTS_PER_5_MINUTES, or a 429's Retry-After) has
+ * no room before the lookup's deadline: refused, nothing was sent.
+ */
+export class UpstreamBudgetSpentError extends Error {
+  override name = 'UpstreamBudgetSpentError';
+  readonly code = 'UPSTREAM_BUDGET_SPENT' as const;
+  /** Seconds until the budget has room again, rounded up, at least 1. */
+  readonly retryAfterSeconds: number;
+
+  constructor(retryAfterSeconds: number) {
+    super('Signet has spent its Carbon Black request budget for now; try again later');
+    this.retryAfterSeconds = Math.max(1, Math.ceil(retryAfterSeconds));
   }
 }
 
@@ -59,12 +76,14 @@ export class UpstreamDisposedError extends Error {
   }
 }
 
-export type UpstreamError = UpstreamOverloadedError | UpstreamUnavailableError | UpstreamDeadlineError | UpstreamDisposedError;
+export type UpstreamError =
+  UpstreamOverloadedError | UpstreamUnavailableError | UpstreamBudgetSpentError | UpstreamDeadlineError | UpstreamDisposedError;
 
 export function isUpstreamError(error: unknown): error is UpstreamError {
   return (
     error instanceof UpstreamOverloadedError ||
     error instanceof UpstreamUnavailableError ||
+    error instanceof UpstreamBudgetSpentError ||
     error instanceof UpstreamDeadlineError ||
     error instanceof UpstreamDisposedError
   );

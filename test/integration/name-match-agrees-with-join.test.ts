@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildSigningQuery } from '../../src/carbon-black/query.js';
+import { buildSigningQuery } from '../../src/backends/edr/query.js';
 import { fixtureBinaries } from '../../src/simulator/fixtures.js';
 import type { Stack } from '../support/stack.js';
 import { startStack } from '../support/stack.js';

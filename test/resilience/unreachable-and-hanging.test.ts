@@ -2,7 +2,7 @@ import { requestCount } from '../support/stack.js';
 import type { FastifyInstance } from 'fastify';
 import { describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.js';
-import { createCarbonBlackClient } from '../../src/carbon-black/client.js';
+import { createCarbonBlackClient } from '../../src/backends/edr/client.js';
 import { loadConfig } from '../../src/config.js';
 import type { SimulatorInstance } from '../../src/simulator/app.js';
 import { buildSimulator } from '../../src/simulator/app.js';

@@ -6,11 +6,11 @@ import { createInterface } from 'node:readline';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.js';
-import { carbonBlackClientFromConfig } from '../../src/carbon-black/client-from-config.js';
+import { carbonBlackClientFromConfig } from '../../src/backends/edr/client-from-config.js';
 import { loadConfig } from '../../src/config.js';
 import { samples } from '../../src/simulator/fixtures.js';
-import type { TlsFixture } from '../carbon-black/support/tls-fixture.js';
-import { createTlsFixture } from '../carbon-black/support/tls-fixture.js';
+import type { TlsFixture } from '../backends/edr/support/tls-fixture.js';
+import { createTlsFixture } from '../backends/edr/support/tls-fixture.js';
 import type { HttpsSimulator } from '../support/https-simulator.js';
 import { startHttpsSimulator } from '../support/https-simulator.js';
 

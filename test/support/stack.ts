@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/app.js';
 import type { AppDependencies } from '../../src/app.js';
-import { carbonBlackClientFromConfig } from '../../src/carbon-black/client-from-config.js';
+import { carbonBlackClientFromConfig } from '../../src/backends/edr/client-from-config.js';
 import { loadConfig } from '../../src/config.js';
 import { createMetrics } from '../../src/observability/metrics.js';
 import type { Config } from '../../src/config.js';

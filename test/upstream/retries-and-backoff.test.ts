@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { CarbonBlackError } from '../../src/carbon-black/errors.js';
+import { CarbonBlackError } from '../../src/backends/errors.js';
 import { backoffDelayMs } from '../../src/upstream/backoff.js';
 import { createGuardedUpstream, type GuardedUpstream } from '../../src/upstream/guarded-upstream.js';
 import { FakeUpstream, cbError, flush, guardOptions, scripted, serverError, track } from './support/fake-upstream.js';

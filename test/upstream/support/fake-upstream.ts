@@ -1,5 +1,5 @@
 import { vi } from 'vitest';
-import { CarbonBlackError, type CarbonBlackErrorCode } from '../../../src/carbon-black/errors.js';
+import { CarbonBlackError, type CarbonBlackErrorCode } from '../../../src/backends/errors.js';
 import type { GuardOptions, UpstreamEvent } from '../../../src/upstream/guarded-upstream.js';
 
 /**

@@ -1,0 +1,471 @@
+import nock from 'nock';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createCarbonBlackClient, type CarbonBlackClient, type CarbonBlackClientOptions } from '../../../src/backends/edr/client.js';
+import { closedLoopbackPort, eventually, startLoopbackServer, type LoopbackServer } from './support/loopback.js';
+import { rejection, TOKEN } from './support/secrets.js';
+import { seedGitRow } from '../../../src/simulator/fixtures.js';
+
+/**
+ * The client against Carbon Black's wire format. nock fakes the server for
+ * status codes and bodies (it intercepts Node's global fetch, which the client
+ * uses); a real loopback server covers what nock cannot fake faithfully:
+ * refused connections, stalls that must be truly aborted, truncated bodies.
+ */
+
+const MD5 = '82a7bf2b1f51f1988be571b8176aa545';
+const ORIGIN = 'https://cb.test';
+const PATH = '/edr/api/v1/process';
+
+/** The seed blog post's signed row: fixture data shared with the simulator, no code. */
+const seedRow = seedGitRow;
+
+const envelope = (results: object[], total: number) => ({
+  terms: [`process_md5:${MD5}`],
+  results,
+  elapsed: 0.147,
+  total_results: total,
+  highlights: [],
+  facets: {},
+  tagged_pids: {},
+  start: 0,
+  filtered: {},
+  comprehensive_search: true,
+  all_segments: true,
+  incomplete_results: false,
+});
+
+/** The seed blog post's unsigned answer (older server: no comprehensive_search & co.). */
+const seedUnsigned = {
+  elapsed: 0.00925898551940918,
+  facets: {},
+  filtered: {},
+  highlights: [],
+  results: [],
+  start: 0,
+  tagged_pids: {},
+  terms: ['process_md5:3d485deffe2f74d0c15f1cb23086f936'],
+  total_results: 0,
+};
+
+const clients: CarbonBlackClient[] = [];
+function client(overrides: Partial<CarbonBlackClientOptions> = {}): CarbonBlackClient {
+  const created = createCarbonBlackClient({
+    baseUrl: `${ORIGIN}/edr`,
+    token: TOKEN,
+    joinField: 'digsig_prog_name',
+    timeoutMs: 2000,
+    ...overrides,
+  });
+  clients.push(created);
+  return created;
+}
+
+/** An interceptor for the seed query; tests chain the reply. */
+function seedSearch(query: Record<string, string> = { q: `process_md5:${MD5} digsig_prog_name:git` }) {
+  return nock(ORIGIN, { reqheaders: { 'x-auth-token': TOKEN, accept: 'application/json' } })
+    .get(PATH)
+    .query({ ...query, rows: '1', start: '0', sort: '' });
+}
+
+beforeAll(() => {
+  nock.disableNetConnect();
+  nock.enableNetConnect(/127\.0\.0\.1|localhost/);
+});
+afterEach(async () => {
+  await Promise.all(clients.splice(0).map((c) => c.close()));
+  const pending = nock.pendingMocks();
+  nock.cleanAll();
+  expect(pending).toEqual([]);
+});
+afterAll(() => {
+  nock.enableNetConnect();
+});
+
+describe('request', () => {
+  it('sends the seed query, form-encoded, to the path under the base URL prefix, with the token header', async () => {
+    let seen: { path: string; headers: Record<string, unknown> } | undefined;
+    nock(ORIGIN)
+      .get(() => true)
+      .reply(function (path) {
+        seen = { path, headers: this.req.headers };
+        return [200, seedUnsigned];
+      });
+    await client().isSigned(MD5, 'git');
+    expect(seen?.path).toBe(`${PATH}?q=process_md5%3A${MD5}+digsig_prog_name%3Agit&rows=1&start=0&sort=`);
+    expect(seen?.headers['x-auth-token']).toBe(TOKEN);
+    expect(seen?.headers['accept']).toBe('application/json');
+  });
+
+  it.each([
+    ['with a trailing slash', `${ORIGIN}/edr/`, PATH],
+    ['with several trailing slashes', `${ORIGIN}/edr//`, PATH],
+    ['without a prefix', ORIGIN, '/api/v1/process'],
+    ['without a prefix, trailing slash', `${ORIGIN}/`, '/api/v1/process'],
+  ])('builds the path from a base URL %s', async (_label, baseUrl, path) => {
+    nock(ORIGIN)
+      .get(path)
+      .query({ q: `process_md5:${MD5} digsig_prog_name:git`, rows: '1', start: '0', sort: '' })
+      .reply(200, seedUnsigned);
+    await expect(client({ baseUrl }).isSigned(MD5, 'git')).resolves.toBe(false);
+  });
+
+  it('lowercases the md5 and quotes a multi-word name', async () => {
+    seedSearch({ q: `process_md5:${MD5} digsig_prog_name:"Code Helper"` }).reply(200, seedUnsigned);
+    await expect(client().isSigned(MD5.toUpperCase(), 'Code Helper')).resolves.toBe(false);
+  });
+
+  it('asks digsig_result:Signed in digsig_result mode', async () => {
+    seedSearch({ q: `process_md5:${MD5} digsig_result:Signed` }).reply(200, envelope([seedRow], 1));
+    await expect(client({ joinField: 'digsig_result' }).isSigned(MD5, 'anything at all')).resolves.toBe(true);
+  });
+
+  it('does not follow redirects (the token header would follow them)', async () => {
+    seedSearch().reply(302, 'moved', { location: 'https://elsewhere.test/steal' });
+    const elsewhere = nock('https://elsewhere.test')
+      .get('/steal')
+      .reply(200, envelope([seedRow], 1));
+    const error = await rejection(client().isSigned(MD5, 'git'));
+    expect(error.code).toBe('CB_UNEXPECTED_STATUS');
+    expect(error.upstreamStatus).toBe(302);
+    expect(elsewhere.isDone()).toBe(false);
+    nock.cleanAll();
+  });
+});
+
+describe('verdict', () => {
+  it('is signed when the seed row comes back', async () => {
+    seedSearch().reply(200, envelope([seedRow], 1));
+    await expect(client().isSigned(MD5, 'git')).resolves.toBe(true);
+  });
+
+  it('is signed when total_results counts rows the page did not carry', async () => {
+    seedSearch().reply(200, { results: [], total_results: 3 });
+    await expect(client().isSigned(MD5, 'git')).resolves.toBe(true);
+  });
+
+  it('is signed for a row without process_md5 (only a mismatching md5 is suspicious)', async () => {
+    seedSearch().reply(200, { results: [{ process_name: 'git' }], total_results: 1 });
+    await expect(client().isSigned(MD5, 'git')).resolves.toBe(true);
+  });
+
+  it('is unsigned for the seed blog post empty answer', async () => {
+    seedSearch().reply(200, seedUnsigned);
+    await expect(client().isSigned(MD5, 'git')).resolves.toBe(false);
+  });
+
+  it('is unsigned for a minimal empty answer', async () => {
+    seedSearch().reply(200, '{"results":[],"total_results":0}', { 'content-type': 'text/plain' });
+    await expect(client().isSigned(MD5, 'git')).resolves.toBe(false);
+  });
+
+  it('tolerates unknown keys everywhere', async () => {
+    seedSearch().reply(200, { ...envelope([{ ...seedRow, novel: { deep: [1] } }], 1), brand_new_key: 'x' });
+    await expect(client().isSigned(MD5, 'git')).resolves.toBe(true);
+  });
+
+  it('still says signed when results are incomplete but a row was found', async () => {
+    seedSearch().reply(200, { results: [seedRow], total_results: 1, incomplete_results: true });
+    await expect(client().isSigned(MD5, 'git')).resolves.toBe(true);
+  });
+
+  it('refuses to call an empty, incomplete answer unsigned', async () => {
+    seedSearch().reply(200, { results: [], total_results: 0, incomplete_results: true });
+    const error = await rejection(client().isSigned(MD5, 'git'));
+    expect(error.code).toBe('CB_SERVER_ERROR');
+    expect(error.upstreamStatus).toBe(200);
+    expect(error.message).toContain('incomplete');
+  });
+});
+
+describe('status errors', () => {
+  it('maps 400 with a JSON reason to CB_QUERY_REJECTED, naming the reason', async () => {
+    seedSearch().reply(400, { reason: 'query_syntax_error' });
+    const error = await rejection(client().isSigned(MD5, 'git'));
+    expect(error.code).toBe('CB_QUERY_REJECTED');
+    expect(error.upstreamStatus).toBe(400);
+    expect(error.message).toContain('query_syntax_error');
+    expect(error.transient).toBe(false);
+  });
+
+  it('does not echo a 400 body that is not a short JSON reason', async () => {
+    seedSearch().reply(400, '<html><body><script>alert(1)</script>Bad Request</body></html>', { 'content-type': 'text/html' });
+    const error = await rejection(client().isSigned(MD5, 'git'));
+    expect(error.code).toBe('CB_QUERY_REJECTED');
+    expect(error.message).not.toMatch(/script|html|Bad Request/);
+  });
+
+  it('does not echo a 400 JSON reason that is not an identifier', async () => {
+    seedSearch().reply(400, { reason: '<b>no</b> token was f00d' });
+    const error = await rejection(client().isSigned(MD5, 'git'));
+    expect(error.message).not.toContain('<b>');
+  });
+
+  it.each([401, 403])('maps %i to CB_TOKEN_REJECTED without echoing the HTML page', async (status) => {
+    seedSearch().reply(status, '<html><head><title>401 Unauthorized</title></head><body>nope</body></html>', {
+      'content-type': 'text/html',
+    });
+    const error = await rejection(client().isSigned(MD5, 'git'));
+    expect(error.code).toBe('CB_TOKEN_REJECTED');
+    expect(error.upstreamStatus).toBe(status);
+    expect(error.message).toMatch(/token/);
+    expect(error.message).not.toMatch(/html|nope/);
+    expect(error.transient).toBe(false);
+  });
+
+  it('maps 429 to CB_RATE_LIMITED with Retry-After in seconds', async () => {
+    seedSearch().reply(429, 'slow down', { 'retry-after': '7' });
+    const error = await rejection(client().isSigned(MD5, 'git'));
+    expect(error.code).toBe('CB_RATE_LIMITED');
+    expect(error.retryAfterMs).toBe(7000);
+    expect(error.transient).toBe(true);
+  });
+
+  it('maps 429 with Retry-After as an HTTP date', async () => {
+    const at = new Date(Date.now() + 30_000);
+    at.setMilliseconds(0);
+    seedSearch().reply(429, '', { 'retry-after': at.toUTCString() });
+    const error = await rejection(client().isSigned(MD5, 'git'));
+    expect(error.code).toBe('CB_RATE_LIMITED');
+    expect(error.retryAfterMs).toBeGreaterThan(25_000);
+    expect(error.retryAfterMs).toBeLessThanOrEqual(30_000);
+  });
+
+  it('maps 429 without Retry-After (retryAfterMs undefined)', async () => {
+    seedSearch().reply(429);
+    const error = await rejection(client().isSigned(MD5, 'git'));
+    expect(error.code).toBe('CB_RATE_LIMITED');
+    expect(error.retryAfterMs).toBeUndefined();
+  });
+
+  it.each([
+    [500, 'Unhandled exception. Check logs for details.', false],
+    [502, '<html>Bad Gateway</html>', true],
+    [503, 'busy', true],
+    [504, '<html>Gateway Timeout</html>', true],
+    [599, '', false],
+  ])('maps %i to CB_SERVER_ERROR with upstreamStatus', async (status, body, transient) => {
+    seedSearch().reply(status, body);
+    const error = await rejection(client().isSigned(MD5, 'git'));
+    expect(error.code).toBe('CB_SERVER_ERROR');
+    expect(error.upstreamStatus).toBe(status);
+    expect(error.message).toContain(String(status));
+    expect(error.message).not.toMatch(/html|Unhandled|busy/);
+    expect(error.transient).toBe(transient);
+  });
+
+  it('keeps Retry-After on a 503', async () => {
+    seedSearch().reply(503, 'maintenance', { 'retry-after': '120' });
+    const error = await rejection(client().isSigned(MD5, 'git'));
+    expect(error.code).toBe('CB_SERVER_ERROR');
+    expect(error.retryAfterMs).toBe(120_000);
+  });
+
+  it.each([404, 405, 409, 418, 301, 304])('maps %i to CB_UNEXPECTED_STATUS', async (status) => {
+    seedSearch().reply(status, 'whatever');
+    const error = await rejection(client().isSigned(MD5, 'git'));
+    expect(error.code).toBe('CB_UNEXPECTED_STATUS');
+    expect(error.upstreamStatus).toBe(status);
+  });
+});
+
+describe('malformed answers', () => {
+  it.each([
+    ['not JSON', 'Unhandled exception.'],
+    ['an HTML login page', '<html><body>Please log in</body></html>'],
+    ['truncated JSON', '{"results": [{"process_md5": "82a7'],
+    ['empty', ''],
+    ['JSON null', 'null'],
+    ['a JSON array', '[]'],
+    ['a JSON string', '"ok"'],
+    ['missing results', '{"total_results": 0}'],
+    ['missing total_results', '{"results": []}'],
+    ['results not an array', '{"results": {}, "total_results": 0}'],
+    ['a row that is not an object', '{"results": [1], "total_results": 1}'],
+    ['total_results as a string', '{"results": [], "total_results": "0"}'],
+    ['negative total_results', '{"results": [], "total_results": -1}'],
+    ['fractional total_results', '{"results": [], "total_results": 0.5}'],
+    ['process_md5 not a string', '{"results": [{"process_md5": 1}], "total_results": 1}'],
+  ])('maps a 200 whose body is %s to CB_MALFORMED_RESPONSE', async (_label, body) => {
+    seedSearch().reply(200, body, { 'content-type': 'application/json' });
+    const error = await rejection(client().isSigned(MD5, 'git'));
+    expect(error.code).toBe('CB_MALFORMED_RESPONSE');
+    expect(error.upstreamStatus).toBe(200);
+    expect(error.message).not.toMatch(/Unhandled|log in|82a7/);
+  });
+
+  it('maps a 204 No Content to CB_MALFORMED_RESPONSE', async () => {
+    seedSearch().reply(204);
+    const error = await rejection(client().isSigned(MD5, 'git'));
+    expect(error.code).toBe('CB_MALFORMED_RESPONSE');
+    expect(error.upstreamStatus).toBe(204);
+  });
+
+  it('refuses a row about another binary instead of calling it signed', async () => {
+    seedSearch().reply(200, envelope([{ ...seedRow, process_md5: '3d485deffe2f74d0c15f1cb23086f936' }], 1));
+    const error = await rejection(client().isSigned(MD5, 'git'));
+    expect(error.code).toBe('CB_MALFORMED_RESPONSE');
+  });
+
+  it('accepts a row whose process_md5 differs only in case', async () => {
+    seedSearch().reply(200, envelope([{ ...seedRow, process_md5: MD5.toUpperCase() }], 1));
+    await expect(client().isSigned(MD5, 'git')).resolves.toBe(true);
+  });
+
+  it('names the offending field of a wrong shape, not its value', async () => {
+    seedSearch().reply(200, { results: 'f00d', total_results: 0 });
+    const error = await rejection(client().isSigned(MD5, 'git'));
+    expect(error.message).toContain('results');
+    expect(error.message).not.toContain('f00d');
+  });
+});
+
+describe('transport failures', () => {
+  let server: LoopbackServer | undefined;
+  afterEach(async () => {
+    await server?.close();
+    server = undefined;
+  });
+
+  it('maps a refused connection (closed loopback port) to CB_UNREACHABLE', async () => {
+    const port = await closedLoopbackPort();
+    const error = await rejection(client({ baseUrl: `http://127.0.0.1:${port}` }).isSigned(MD5, 'git'));
+    expect(error.code).toBe('CB_UNREACHABLE');
+    expect(error.message).toContain('ECONNREFUSED');
+    expect(error.message).toContain(`127.0.0.1:${port}`);
+    expect(error.upstreamStatus).toBeUndefined();
+    expect(error.transient).toBe(true);
+  });
+
+  it.each(['ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH'])('maps a %s socket error to CB_UNREACHABLE', async (code) => {
+    seedSearch().replyWithError({ code, message: `${code} while talking to cb.test` });
+    const error = await rejection(client().isSigned(MD5, 'git'));
+    expect(error.code).toBe('CB_UNREACHABLE');
+    expect(error.message).toContain(code);
+  });
+
+  it('aborts a request that gets no answer within timeoutMs (CB_TIMEOUT), closing the socket', async () => {
+    server = await startLoopbackServer(() => {
+      // Never answers.
+    });
+    const started = Date.now();
+    const error = await rejection(client({ baseUrl: server.url, timeoutMs: 300 }).isSigned(MD5, 'git'));
+    expect(error.code).toBe('CB_TIMEOUT');
+    expect(error.message).toContain('300 ms');
+    expect(error.upstreamStatus).toBeUndefined();
+    expect(Date.now() - started).toBeGreaterThanOrEqual(250);
+    expect(Date.now() - started).toBeLessThan(2000);
+    const hung = server;
+    await eventually(() => hung.closedRequestSockets() === 1);
+    expect(hung.requests()).toBe(1);
+  });
+
+  it('aborts a body that stalls halfway (CB_TIMEOUT with the status already received)', async () => {
+    server = await startLoopbackServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write('{"results": [');
+    });
+    const error = await rejection(client({ baseUrl: server.url, timeoutMs: 300 }).isSigned(MD5, 'git'));
+    expect(error.code).toBe('CB_TIMEOUT');
+    expect(error.upstreamStatus).toBe(200);
+    const hung = server;
+    await eventually(() => hung.closedRequestSockets() === 1);
+    expect(hung.requests()).toBe(1);
+  });
+
+  it('times out a nock reply delayed past timeoutMs', async () => {
+    seedSearch().delay(1500).reply(200, seedUnsigned);
+    const error = await rejection(client({ timeoutMs: 200 }).isSigned(MD5, 'git'));
+    expect(error.code).toBe('CB_TIMEOUT');
+  });
+
+  it('maps a body cut short by the server closing the connection to CB_MALFORMED_RESPONSE', async () => {
+    server = await startLoopbackServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': '500' });
+      res.write('{"results": [], "total_results": 0');
+      setTimeout(() => res.socket?.destroy(), 20);
+    });
+    const error = await rejection(client({ baseUrl: server.url }).isSigned(MD5, 'git'));
+    expect(error.code).toBe('CB_MALFORMED_RESPONSE');
+    expect(error.upstreamStatus).toBe(200);
+  });
+
+  it('refuses a success body over 8 MiB', async () => {
+    server = await startLoopbackServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      const chunk = Buffer.alloc(1024 * 1024, 0x20);
+      let sent = 0;
+      const pump = () => {
+        while (sent < 10 && res.write(chunk)) sent += 1;
+        if (sent >= 10) res.end();
+        else res.once('drain', pump);
+      };
+      res.socket?.on('close', () => res.removeAllListeners('drain'));
+      pump();
+    });
+    const error = await rejection(client({ baseUrl: server.url }).isSigned(MD5, 'git'));
+    expect(error.code).toBe('CB_MALFORMED_RESPONSE');
+    expect(error.message).toContain('over');
+  });
+});
+
+describe('caller abort', () => {
+  let server: LoopbackServer | undefined;
+  afterEach(async () => {
+    await server?.close();
+    server = undefined;
+  });
+
+  it('rejects with the signal reason unchanged and aborts the request', async () => {
+    let arrived!: () => void;
+    const requestArrived = new Promise<void>((resolve) => (arrived = resolve));
+    server = await startLoopbackServer(() => arrived());
+    const controller = new AbortController();
+    const pending = client({ baseUrl: server.url, timeoutMs: 10_000 }).isSigned(MD5, 'git', controller.signal);
+    await requestArrived;
+    const reason = new Error('caller gave up');
+    controller.abort(reason);
+    await expect(pending).rejects.toBe(reason);
+    const hung = server;
+    await eventually(() => hung.closedRequestSockets() === 1);
+    expect(hung.requests()).toBe(1);
+  });
+
+  it('rejects with a DOMException AbortError when aborted without a reason', async () => {
+    seedSearch().delay(1000).reply(200, seedUnsigned);
+    const controller = new AbortController();
+    const pending = client().isSigned(MD5, 'git', controller.signal);
+    setTimeout(() => controller.abort(), 50);
+    const error: unknown = await pending.catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DOMException);
+    expect((error as DOMException).name).toBe('AbortError');
+  });
+
+  it('sends nothing when the signal is already aborted', async () => {
+    const scope = seedSearch().reply(200, seedUnsigned);
+    const reason = new Error('already gone');
+    await expect(client().isSigned(MD5, 'git', AbortSignal.abort(reason))).rejects.toBe(reason);
+    expect(scope.isDone()).toBe(false);
+    nock.cleanAll();
+  });
+
+  it('still applies timeoutMs when the caller passes a signal', async () => {
+    seedSearch().delay(1500).reply(200, seedUnsigned);
+    const error = await rejection(client({ timeoutMs: 200 }).isSigned(MD5, 'git', new AbortController().signal));
+    expect(error.code).toBe('CB_TIMEOUT');
+  });
+});
+
+describe('lifecycle', () => {
+  it('rejects with CB_UNREACHABLE after close, and close is idempotent', async () => {
+    const c = client();
+    await c.close();
+    await c.close();
+    const error = await rejection(c.isSigned(MD5, 'git'));
+    expect(error.code).toBe('CB_UNREACHABLE');
+    expect(error.message).toContain('closed');
+  });
+
+  it('rejects a bad md5 as a programming error (TypeError), sending nothing', async () => {
+    await expect(client().isSigned('not-an-md5', 'git')).rejects.toBeInstanceOf(TypeError);
+  });
+});
