@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import Fastify, { LogController } from 'fastify';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import type { CarbonBlackClient } from './backends/edr/client.js';
+import type { BackendReads, CloudReads, EdrReads } from './backends/backend-clients.js';
+import { verdictSourceFromConfig } from './backends/verdict-source-from-config.js';
 import type { Config } from './config.js';
 import { HttpProblem } from './errors.js';
 import type { Metrics } from './observability/metrics.js';
@@ -23,18 +24,22 @@ import { openApi } from './plugins/swagger.js';
 import { cacheRoutes } from './routes/cache.js';
 import { healthRoutes } from './routes/health.js';
 import { signatureRoutes } from './routes/signatures.js';
-import { SignatureService, type VerdictSource } from './signing/signature-service.js';
+import { SignatureService } from './signing/signature-service.js';
 import { SignatureInterner } from './signing/signature-interner.js';
-import { binaryRecordSource, joinedSearchSource } from './signing/verdict-sources.js';
 import type { GuardedUpstream } from './upstream/guarded-upstream.js';
 import { createGuardedUpstream } from './upstream/guarded-upstream.js';
 
-/** The Carbon Black calls a verdict can come from (the client without its lifecycle). */
-export type CarbonBlackReads = Pick<CarbonBlackClient, 'isSigned' | 'binarySummary' | 'searchBinaries'>;
+/** The EDR calls a verdict can come from (the client without its lifecycle). */
+export type CarbonBlackReads = EdrReads;
 
 export interface AppDependencies {
-  /** The Carbon Black client; server.ts builds it with its TLS-aware dispatcher, tests with theirs. */
-  carbonBlack: CarbonBlackReads;
+  /**
+   * The client of the backend `CB_BACKEND` names: `carbonBlack` for EDR,
+   * `cloud` for Cloud. server.ts builds it with its TLS-aware dispatcher
+   * (backend-clients.ts), tests with theirs.
+   */
+  carbonBlack?: EdrReads;
+  cloud?: CloudReads;
   /** A pino logger; none means silent. */
   logger?: FastifyBaseLogger;
   /** Wall clock in epoch ms, for tests that move time. */
@@ -51,32 +56,24 @@ declare module 'fastify' {
   }
 }
 
-/** CB_VERDICT_SOURCE and CB_BINARY_READ: which Carbon Black call answers a miss, always through the guard. */
-function verdictSource(
-  settings: Config['carbonBlack'],
-  carbonBlack: CarbonBlackReads,
-  upstream: GuardedUpstream,
-  interner: SignatureInterner,
-): VerdictSource {
-  if (settings.verdictSource === 'joined-search') {
-    return joinedSearchSource((md5, name) => upstream.run((signal) => carbonBlack.isSigned(md5, name, signal)), {
-      nameTested: settings.joinField === 'digsig_prog_name',
-    });
+/** The configured backend's reads, from the dependencies; a missing one is a wiring mistake. */
+function backendReads(config: Config, deps: AppDependencies): BackendReads {
+  if (config.carbonBlack.backend === 'cloud') {
+    if (deps.cloud === undefined) throw new TypeError('CB_BACKEND=cloud: buildApp needs deps.cloud');
+    return { backend: 'cloud', cloud: deps.cloud };
   }
-  if (settings.binaryRead === 'summary') {
-    return binaryRecordSource((md5) => upstream.run((signal) => carbonBlack.binarySummary(md5, signal)), interner);
-  }
-  return binaryRecordSource((md5) => upstream.run(async (signal) => (await carbonBlack.searchBinaries([md5], signal)).get(md5)), interner);
+  if (deps.carbonBlack === undefined) throw new TypeError('CB_BACKEND=edr: buildApp needs deps.carbonBlack');
+  return { backend: 'edr', edr: deps.carbonBlack };
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
-const md5TooLong = new HttpProblem({
+const hashTooLong = new HttpProblem({
   status: 400,
   code: 'INVALID_REQUEST',
   title: 'Invalid request',
-  detail: 'path parameter "md5" must be 32 hexadecimal digits',
-  errors: [{ location: 'path', field: 'md5', message: 'must be 32 hexadecimal digits' }],
+  detail: 'path parameter "hash" must be an md5 (32 hexadecimal digits) or a sha256 (64 hexadecimal digits)',
+  errors: [{ location: 'path', field: 'hash', message: 'must be an md5 (32 hexadecimal digits) or a sha256 (64 hexadecimal digits)' }],
 });
 const badUrl = new HttpProblem({
   status: 400,
@@ -96,7 +93,7 @@ export async function buildApp(config: Config, deps: AppDependencies): Promise<F
   const app = Fastify({
     ...(deps.logger ? { loggerInstance: deps.logger } : { logger: false }),
     bodyLimit: BODY_LIMIT_BYTES,
-    // An over-long md5 must answer 400 like any bad md5; past this length frameworkErrors says so.
+    // An over-long hash must answer 400 like any bad hash; past this length frameworkErrors says so.
     routerOptions: { maxParamLength: 2048 },
     // A caller's X-Request-Id is kept when it is a sane token; anything else (huge, odd characters)
     // would be logged on every line, so it is replaced.
@@ -109,7 +106,7 @@ export async function buildApp(config: Config, deps: AppDependencies): Promise<F
     // skip the hooks, so they get the problem format and the API headers here.
     frameworkErrors: (error, request, reply) => {
       reply.headers(API_HEADERS);
-      return sendProblem(reply, request, error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? md5TooLong : badUrl);
+      return sendProblem(reply, request, error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? hashTooLong : badUrl);
     },
     // Parser errors, stalled requests and oversized headers get the problem format too.
     clientErrorHandler,
@@ -150,7 +147,7 @@ export async function buildApp(config: Config, deps: AppDependencies): Promise<F
   const interner = new SignatureInterner();
   const service = new SignatureService({
     ...config.cache,
-    source: verdictSource(config.carbonBlack, deps.carbonBlack, upstream, interner),
+    source: verdictSourceFromConfig(config.carbonBlack, backendReads(config, deps), upstream, interner),
     ...(deps.now && { now: deps.now }),
     onEvict: () => metrics.cacheEvicted(),
   });

@@ -13,15 +13,61 @@ import { authEnvironmentShape } from './auth/environment.js';
 const integer = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
 export const environmentSchema = z.object({
+  CB_BACKEND: z
+    .enum(['edr', 'cloud'])
+    .default('edr')
+    .describe(
+      '`edr`: Carbon Black EDR (on premises; binary records, md5). `cloud`: Carbon Black Cloud (process search jobs, md5 or sha256, within `CB_REQUESTS_PER_5_MINUTES`).',
+    ),
   CB_URL: z
     .url({ protocol: /^https?$/, error: 'must be an http or https URL' })
-    .describe('Carbon Black EDR base URL (http or https; may carry a path prefix). Required for `npm start`.'),
-  CB_API_TOKEN: z.string().min(1).optional().describe('Carbon Black API token. One of this or `CB_API_TOKEN_FILE` is required.'),
+    .describe(
+      'Carbon Black base URL (http or https): the EDR server (may carry a path prefix) or the Cloud host (`https://defense.conferdeploy.net`). Required for `npm start`.',
+    ),
+  CB_API_TOKEN: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('EDR: the API token. One of this or `CB_API_TOKEN_FILE` is required with `CB_BACKEND=edr`.'),
   CB_API_TOKEN_FILE: z
     .string()
     .min(1)
     .optional()
-    .describe('Path of a file holding the API token (a mounted Kubernetes secret); surrounding whitespace is ignored.'),
+    .describe('EDR: path of a file holding the API token (a mounted Kubernetes secret); surrounding whitespace is ignored.'),
+  CB_ORG_KEY: z
+    .string()
+    .regex(/^[A-Za-z0-9]{1,64}$/, 'must be letters and digits')
+    .optional()
+    .describe('Cloud: the organization key, part of every API path. Required with `CB_BACKEND=cloud`.'),
+  CB_API_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9]{1,64}$/, 'must be letters and digits')
+    .optional()
+    .describe('Cloud: the API key ID (the part after the `/` of `X-Auth-Token`). Required with `CB_BACKEND=cloud`.'),
+  CB_API_SECRET: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('Cloud: the API secret key. One of this or `CB_API_SECRET_FILE` is required with `CB_BACKEND=cloud`; never logged.'),
+  CB_API_SECRET_FILE: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('Cloud: path of a file holding the API secret key (a mounted Kubernetes secret); surrounding whitespace is ignored.'),
+  CB_REQUESTS_PER_5_MINUTES: integer(1, 1_000_000)
+    .default(1000)
+    .describe(
+      "Cloud: requests Signet allows itself per sliding 5 minutes, job creation and polls included (Cloud's documented example limit is 1000 per key). When spent, lookups wait within their deadline or answer 503 `UPSTREAM_BUDGET_SPENT` with `Retry-After`.",
+    ),
+  CB_BATCH_MAX_HASHES: integer(1, 100)
+    .default(50)
+    .describe('Cloud: most hashes one search job asks for; misses arriving together share a job.'),
+  CB_BATCH_WINDOW_MS: integer(0, 1000)
+    .default(20)
+    .describe('Cloud: how long the first miss of a batch waits for others before its job is created, in milliseconds.'),
+  CB_POLL_INTERVAL_MS: integer(10, 10_000)
+    .default(500)
+    .describe('Cloud: the first wait before polling a search job; each later wait is 1.5 times longer, up to 2 s.'),
   CB_VERDICT_SOURCE: z
     .enum(['binary-record', 'joined-search'])
     .default('binary-record')
@@ -125,10 +171,25 @@ export const environmentSchema = z.object({
 
 export type Environment = z.output<typeof environmentSchema>;
 
+/** Carbon Black Cloud's settings, present only with `CB_BACKEND=cloud`. */
+export interface CloudSettings {
+  orgKey: string;
+  apiId: string;
+  apiSecret: string;
+  requestsPer5Minutes: number;
+  batchMaxHashes: number;
+  batchWindowMs: number;
+  pollIntervalMs: number;
+}
+
 export interface Config {
   carbonBlack: {
+    backend: Environment['CB_BACKEND'];
     url: string;
-    token: string;
+    /** EDR's API token; undefined with `CB_BACKEND=cloud`. */
+    token: string | undefined;
+    /** Cloud's settings; undefined with `CB_BACKEND=edr`. */
+    cloud: CloudSettings | undefined;
     verdictSource: Environment['CB_VERDICT_SOURCE'];
     binaryRead: Environment['CB_BINARY_READ'];
     joinField: 'digsig_prog_name' | 'digsig_result';
@@ -196,8 +257,10 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
   const e = parsed.data;
   return {
     carbonBlack: {
+      backend: e.CB_BACKEND,
       url: e.CB_URL.replace(/\/+$/, ''),
-      token: readToken(e),
+      token: e.CB_BACKEND === 'edr' ? readToken(e) : undefined,
+      cloud: e.CB_BACKEND === 'cloud' ? readCloudSettings(e) : undefined,
       verdictSource: e.CB_VERDICT_SOURCE,
       binaryRead: e.CB_BINARY_READ,
       joinField: e.CB_JOIN_FIELD,
@@ -239,20 +302,46 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
 }
 
 function readToken(e: Environment): string {
-  if (e.CB_API_TOKEN !== undefined) return e.CB_API_TOKEN;
-  if (e.CB_API_TOKEN_FILE === undefined) {
-    throw new ConfigError('CB_API_TOKEN or CB_API_TOKEN_FILE is required');
+  return readSecret(e.CB_API_TOKEN, e.CB_API_TOKEN_FILE, 'CB_API_TOKEN');
+}
+
+/** The API key travels in a header: Cloud is https, except to a simulator on this machine. */
+const LOOPBACK_HOSTS = /^(?:localhost|127(?:\.\d{1,3}){3}|\[::1\])$/i;
+
+function readCloudSettings(e: Environment): CloudSettings {
+  const url = new URL(e.CB_URL);
+  if (url.protocol === 'http:' && !LOOPBACK_HOSTS.test(url.hostname)) {
+    throw new ConfigError('CB_URL is invalid: Carbon Black Cloud must be reached over https (http only to a loopback address)');
   }
-  let token: string;
+  if (e.CB_ORG_KEY === undefined) throw new ConfigError('CB_ORG_KEY is required with CB_BACKEND=cloud');
+  if (e.CB_API_ID === undefined) throw new ConfigError('CB_API_ID is required with CB_BACKEND=cloud');
+  return {
+    orgKey: e.CB_ORG_KEY,
+    apiId: e.CB_API_ID,
+    apiSecret: readSecret(e.CB_API_SECRET, e.CB_API_SECRET_FILE, 'CB_API_SECRET'),
+    requestsPer5Minutes: e.CB_REQUESTS_PER_5_MINUTES,
+    batchMaxHashes: e.CB_BATCH_MAX_HASHES,
+    batchWindowMs: e.CB_BATCH_WINDOW_MS,
+    pollIntervalMs: e.CB_POLL_INTERVAL_MS,
+  };
+}
+
+/** A secret given inline (`NAME`) or as a file (`NAME_FILE`); the file's content never reaches a message. */
+function readSecret(inline: string | undefined, file: string | undefined, name: string): string {
+  if (inline !== undefined) return inline;
+  if (file === undefined) {
+    throw new ConfigError(`${name} or ${name}_FILE is required`);
+  }
+  let secret: string;
   try {
-    token = readFileSync(e.CB_API_TOKEN_FILE, 'utf8').trim();
+    secret = readFileSync(file, 'utf8').trim();
   } catch (error) {
     // The path is not secret; the file's content is, so only the error code is shown.
     const code = (error as NodeJS.ErrnoException).code ?? 'unreadable';
-    throw new ConfigError(`CB_API_TOKEN_FILE is invalid: cannot read ${e.CB_API_TOKEN_FILE} (${code})`);
+    throw new ConfigError(`${name}_FILE is invalid: cannot read ${file} (${code})`);
   }
-  if (token === '') throw new ConfigError(`CB_API_TOKEN_FILE is invalid: ${e.CB_API_TOKEN_FILE} is empty`);
-  return token;
+  if (secret === '') throw new ConfigError(`${name}_FILE is invalid: ${file} is empty`);
+  return secret;
 }
 
 function readApiKeys(e: Environment): { keys: ApiKey[]; disabled: boolean } {

@@ -13,8 +13,10 @@ export const redactedPaths = [
   'headers["x-auth-token"]',
   'token',
   'apiKey',
+  'apiSecret',
   '*.token',
   '*.apiKey',
+  '*.apiSecret',
 ];
 
 export interface LoggerOptions {

@@ -23,8 +23,11 @@ const cache = (status: string, hit: boolean) => ({
   expiresAt: '2026-11-28T23:09:41.000Z',
 });
 
+const HASH_MESSAGE = 'must be an md5 (32 hexadecimal digits) or a sha256 (64 hexadecimal digits)';
+
 const signed = {
   md5: '82a7bf2b1f51f1988be571b8176aa545',
+  sha256: null,
   name: 'git',
   verdict: 'signed',
   signed: true,
@@ -35,6 +38,7 @@ const signed = {
     subject: 'Software Signing',
     programName: 'git',
     signedAt: '2017-03-28T04:14:06Z',
+    states: null,
   },
   nameMatchesSignature: true,
   basis: 'binary-record',
@@ -44,6 +48,7 @@ const signed = {
 
 const microsoftDriver = {
   md5: 'c7f5cae0b450be875eee0e6ddfa771fe',
+  sha256: null,
   name: 'appid.sys',
   verdict: 'signed',
   signed: true,
@@ -54,6 +59,7 @@ const microsoftDriver = {
     subject: null,
     programName: null,
     signedAt: '2016-04-12T09:21:00Z',
+    states: null,
   },
   nameMatchesSignature: false,
   basis: 'binary-record',
@@ -63,6 +69,7 @@ const microsoftDriver = {
 
 const expired = {
   md5: '182e1f699b6e7f2ad4b470a726a97388',
+  sha256: null,
   name: 'legacy-vpn',
   verdict: 'unsigned',
   signed: false,
@@ -73,6 +80,7 @@ const expired = {
     subject: 'Legacy Networks Ltd',
     programName: 'Legacy VPN',
     signedAt: '2014-02-11T12:00:00Z',
+    states: null,
   },
   nameMatchesSignature: true,
   basis: 'binary-record',
@@ -82,6 +90,7 @@ const expired = {
 
 const unknown = {
   md5: '456c234f1bfada1805b36118282fed3e',
+  sha256: null,
   name: 'dropper.exe',
   verdict: 'unknown',
   signed: false,
@@ -92,25 +101,51 @@ const unknown = {
   cache: { ...cache('miss', false), expiresAt: '2026-11-27T23:19:41.000Z' },
 };
 
+const cloudSigned = {
+  md5: '5746bd7e255dd6a8afa06f7c42c1ba41',
+  sha256: 'fc8ae4b2c8a7b6a5d9e0f1c2b3a4958677685a4b3c2d1e0f9a8b7c6d5e4f3a2b',
+  name: 'powershell.exe',
+  verdict: 'signed',
+  signed: true,
+  signature: {
+    status: 'FILE_SIGNATURE_STATE_VERIFIED',
+    publisher: 'Microsoft Corporation',
+    issuer: null,
+    subject: null,
+    programName: null,
+    signedAt: null,
+    states: ['FILE_SIGNATURE_STATE_OS', 'FILE_SIGNATURE_STATE_SIGNED', 'FILE_SIGNATURE_STATE_TRUSTED', 'FILE_SIGNATURE_STATE_VERIFIED'],
+  },
+  nameMatchesSignature: null,
+  basis: 'cloud-process-search',
+  checkedAt: '2026-11-27T23:09:41.000Z',
+  cache: cache('miss', false),
+};
+
 const single: Record<string, Examples> = {
   '200': {
     signed: { summary: 'Signed, and the name matches the signature', value: signed },
     signedNoProgramName: { summary: 'Signed by Microsoft; the signature names no program', value: microsoftDriver },
     unsigned: { summary: 'Unsigned: the signature has expired', value: expired },
     unknown: { summary: 'Unknown: Carbon Black has no record of this md5', value: unknown },
+    cloudSigned: { summary: 'Carbon Black Cloud, looked up by sha256: signed, with the states the rule read', value: cloudSigned },
   },
   '400': {
     invalid: {
-      summary: 'An invalid md5',
+      summary: 'An invalid hash',
+      value: problem(400, 'INVALID_REQUEST', 'Invalid request', `path parameter "hash" ${HASH_MESSAGE}`, '/v1/signatures/abc', {
+        errors: [{ location: 'path', field: 'hash', message: HASH_MESSAGE }],
+      }),
+    },
+    sha256OnEdr: {
+      summary: 'A sha256 where the backend (Carbon Black EDR) indexes md5',
       value: problem(
         400,
         'INVALID_REQUEST',
         'Invalid request',
-        'path parameter "md5" must be 32 hexadecimal digits',
-        '/v1/signatures/abc',
-        {
-          errors: [{ location: 'path', field: 'md5', message: 'must be 32 hexadecimal digits' }],
-        },
+        'path parameter "hash" is a sha256, but Carbon Black EDR indexes md5: send the binary\'s md5',
+        `/v1/signatures/${'fc8ae4b2c8a7b6a5d9e0f1c2b3a4958677685a4b3c2d1e0f9a8b7c6d5e4f3a2b'}`,
+        { errors: [{ location: 'path', field: 'hash', message: 'is a sha256, but Carbon Black EDR indexes md5' }] },
       ),
     },
   },
@@ -128,6 +163,16 @@ const single: Record<string, Examples> = {
         'UPSTREAM_BREAKER_OPEN',
         'Carbon Black is unavailable',
         'Carbon Black has been failing, so Signet is not asking it for a while; cached verdicts are still served.',
+        MD5_PATH,
+      ),
+    },
+    budgetSpent: {
+      summary: 'Carbon Black Cloud: Signet has spent its request budget for now (see Retry-After)',
+      value: problem(
+        503,
+        'UPSTREAM_BUDGET_SPENT',
+        'Signet is at its Carbon Black request budget',
+        'Signet has used the Carbon Black requests it allows itself for now (CB_REQUESTS_PER_5_MINUTES, or a wait Carbon Black asked for); cached verdicts are still served.',
         MD5_PATH,
       ),
     },
@@ -224,9 +269,9 @@ function shared(instance: string): Record<string, Examples> {
     },
     '400': {
       invalid: {
-        summary: 'An invalid md5',
-        value: problem(400, 'INVALID_REQUEST', 'Invalid request', 'path parameter "md5" must be 32 hexadecimal digits', '/v1/cache/abc', {
-          errors: [{ location: 'path', field: 'md5', message: 'must be 32 hexadecimal digits' }],
+        summary: 'An invalid hash',
+        value: problem(400, 'INVALID_REQUEST', 'Invalid request', `path parameter "hash" ${HASH_MESSAGE}`, '/v1/cache/abc', {
+          errors: [{ location: 'path', field: 'hash', message: HASH_MESSAGE }],
         }),
       },
     },
@@ -234,12 +279,12 @@ function shared(instance: string): Record<string, Examples> {
 }
 
 const byOperation: Record<string, Record<string, Examples>> = {
-  'get /v1/signatures/{md5}': single,
+  'get /v1/signatures/{hash}': single,
   'post /v1/signatures/batch': batch,
 };
 
 /** The examples for one response, or undefined when the status has none (204, probes). */
 export function responseExamples(method: string, path: string, status: string): Examples | undefined {
-  const instance = path.replace('{md5}', '82a7bf2b1f51f1988be571b8176aa545');
+  const instance = path.replace('{hash}', '82a7bf2b1f51f1988be571b8176aa545');
   return byOperation[`${method} ${path}`]?.[status] ?? shared(instance)[status];
 }

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { buildApp } from './app.js';
-import { carbonBlackClientFromConfig } from './backends/edr/client-from-config.js';
+import { backendClientsFromConfig } from './backends/backend-clients.js';
 import { ConfigError, loadConfig } from './config.js';
 import { abandonLogs, createLogger, settleLogs } from './logger.js';
 
@@ -43,9 +43,12 @@ if (config.carbonBlack.tlsInsecure) {
   logger.warn('CB_TLS_INSECURE=true: Carbon Black TLS certificates are NOT verified');
 }
 
-const carbonBlack = carbonBlackClientFromConfig(config.carbonBlack);
+const backend = backendClientsFromConfig(config.carbonBlack);
 
-const app = await buildApp(config, { carbonBlack, logger });
+const app = await buildApp(config, {
+  ...(backend.backend === 'edr' ? { carbonBlack: backend.edr } : { cloud: backend.cloud }),
+  logger,
+});
 
 let shutdown: Promise<void> | undefined;
 
@@ -77,7 +80,7 @@ async function close(why: { signal: NodeJS.Signals } | { err: unknown }): Promis
   const closed = (async () => {
     await app.close();
     logger.info('http server closed');
-    await carbonBlack.close();
+    await backend.close();
     logger.info('carbon black client closed');
     return 'closed' as const;
   })().catch((err: unknown) => {

@@ -4,12 +4,12 @@ import type { CacheStatus } from '../signing/signature-service.js';
 
 /**
  * What a lookup handler tells the access log about its request. The handler
- * assigns one object (`request.lookupInfo = { md5, cacheStatus }`): a single
+ * assigns one object (`request.lookupInfo = { hash, cacheStatus }`): a single
  * property write, nothing else on the hot path.
  */
 export interface LookupInfo {
-  /** Lower-case md5 looked up (single lookups). */
-  md5?: string;
+  /** Lower-case md5 or sha256 looked up (single lookups). */
+  hash?: string;
   /** How the answer was obtained (the response's `cache.status`). */
   cacheStatus?: CacheStatus;
   /** Milliseconds spent waiting for Carbon Black (queueing and retries included); absent for cache answers. */
@@ -38,7 +38,7 @@ export interface AccessLogOptions {
   quietRoutes?: readonly string[];
 }
 
-/** Longest md5 parameter or unmatched path echoed into a line: both come from the caller, unvalidated. */
+/** Longest hash parameter or unmatched path echoed into a line: both come from the caller, unvalidated. */
 const MAX_ECHOED_CHARS = 128;
 
 function clip(value: string): string {
@@ -52,9 +52,9 @@ function callerName(request: FastifyRequest): string | undefined {
   return typeof name === 'string' ? name : undefined;
 }
 
-function md5Param(request: FastifyRequest): string | undefined {
-  const params = request.params as { md5?: unknown } | undefined;
-  return typeof params?.md5 === 'string' ? clip(params.md5) : undefined;
+function hashParam(request: FastifyRequest): string | undefined {
+  const params = request.params as { hash?: unknown } | undefined;
+  return typeof params?.hash === 'string' ? clip(params.hash) : undefined;
 }
 
 /**
@@ -73,7 +73,7 @@ export function accessLine(request: FastifyRequest, reply: FastifyReply): Record
     ...(route === undefined && { path: clip(request.url.split('?', 1)[0] ?? '') }),
     status: reply.statusCode,
     durationMs: Math.round(reply.elapsedTime * 1000) / 1000,
-    md5: info?.md5 ?? md5Param(request),
+    hash: info?.hash ?? hashParam(request),
   };
   if (info) {
     if (info.cacheStatus !== undefined) line.cache = info.cacheStatus;

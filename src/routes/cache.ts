@@ -24,25 +24,25 @@ export const cacheRoutes: FastifyPluginAsyncZod<{ service: SignatureService }> =
   );
 
   app.delete(
-    '/v1/cache/:md5',
+    '/v1/cache/:hash',
     {
       config: { auth: 'admin' },
       schema: {
         operationId: 'forgetSignature',
         tags: ['cache'],
-        summary: 'Forget one md5',
+        summary: 'Forget one binary',
         description:
-          'Drops the cached verdict for this md5 (fresh or expired), so that the next lookup asks Carbon Black. Answers 204 whether or not it was cached.',
+          "Drops the cached verdict for this hash (fresh or expired), and for the binary's other hash when Carbon Black Cloud named both, so that the next lookup asks Carbon Black. Answers 204 whether or not it was cached.",
         params: signatureParamsSchema,
         querystring: noQuerySchema,
         response: {
           204: z.null().describe('Forgotten.'),
-          400: problemSchema.describe('The md5 is invalid, or a query parameter is unknown.'),
+          400: problemSchema.describe('The hash is invalid, or a query parameter is unknown.'),
         },
       },
     },
     async (request, reply) => {
-      service.forget(request.params.md5.toLowerCase());
+      service.forget(request.params.hash.toLowerCase());
       return reply.code(204).send(null);
     },
   );

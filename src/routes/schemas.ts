@@ -13,8 +13,11 @@ const stringInput = (what: string) =>
       issue.input === undefined ? 'is required' : Array.isArray(issue.input) ? 'must be given only once' : `must be ${what}`,
   });
 
-/** Shared with the batch item check (batch-items.ts), so both refuse exactly the same md5s. */
+/** Shared with the batch item check (batch-items.ts), so both refuse exactly the same hashes. */
 export const MD5 = /^[0-9A-Fa-f]{32}$/;
+export const SHA256 = /^[0-9A-Fa-f]{64}$/;
+/** The lookup path takes either; which ones a backend indexes is checked after (VerdictSource.hashKinds). */
+export const HASH = /^(?:[0-9A-Fa-f]{32}|[0-9A-Fa-f]{64})$/;
 /** An unpaired surrogate, which no URL or JSON encoder can carry faithfully. */
 export const LONE_SURROGATE = /\p{Cs}/u;
 
@@ -27,6 +30,20 @@ export const md5Schema = stringInput('a string of 32 hexadecimal digits').regex(
   description: 'MD5 of the process binary, 32 hexadecimal digits (any case; answers use lower case).',
   example: '82a7bf2b1f51f1988be571b8176aa545',
 });
+
+export const sha256Schema = stringInput('a string of 64 hexadecimal digits').regex(SHA256, 'must be 64 hexadecimal digits').meta({
+  description:
+    'SHA-256 of the process binary, 64 hexadecimal digits (any case; answers use lower case). Carbon Black Cloud only (`CB_BACKEND=cloud`); EDR indexes md5 and answers 400.',
+  example: '1f3a2ed0b1c4e8f9b2d4a1c6e5f7089a3b2c1d0e9f8a7b6c5d4e3f2a1b0c9d8e',
+});
+
+export const hashSchema = stringInput('a string of 32 or 64 hexadecimal digits')
+  .regex(HASH, 'must be an md5 (32 hexadecimal digits) or a sha256 (64 hexadecimal digits)')
+  .meta({
+    description:
+      "The binary's MD5 (32 hexadecimal digits) or, on Carbon Black Cloud (`CB_BACKEND=cloud`), its SHA-256 (64); any case, answers use lower case. On EDR a sha256 answers 400: EDR indexes md5.",
+    example: '82a7bf2b1f51f1988be571b8176aa545',
+  });
 
 export const MAX_NAME_LENGTH = 260;
 
@@ -49,7 +66,7 @@ export const nameSchema = stringInput('a string')
 
 export const cacheStatusSchema = z.enum(['hit', 'miss', 'stale', 'coalesced']).meta({
   description:
-    '`hit`: a fresh cached verdict; `miss`: Carbon Black was asked for this request; `coalesced`: this request shared a Carbon Black search already running for the same md5; `stale`: an expired verdict served because Carbon Black failed (stale-if-error) or while it is refreshed in the background (stale-while-revalidate).',
+    '`hit`: a fresh cached verdict; `miss`: Carbon Black was asked for this request; `coalesced`: this request shared a Carbon Black search already running for the same binary; `stale`: an expired verdict served because Carbon Black failed (stale-if-error) or while it is refreshed in the background (stale-while-revalidate).',
   example: 'hit',
 });
 
@@ -79,13 +96,13 @@ export const KNOWN_SIGNATURE_STATUSES = [
 
 export const verdictSchema = z.enum(['signed', 'unsigned', 'unknown']).meta({
   description:
-    "`signed`: Carbon Black's binary record says `digsig_result` is exactly `Signed`. `unsigned`: Carbon Black has a record and its `digsig_result` is anything else (expired, tampered, untrusted, no signature). `unknown`: Carbon Black has no record of this md5 (not yet indexed, or never seen); it is not the same as unsigned and is asked again after `CACHE_TTL_UNKNOWN_SECONDS`.",
+    "EDR: `signed` when the binary's record says `digsig_result` is exactly `Signed`; `unsigned` when Carbon Black has a record and its `digsig_result` is anything else (expired, tampered, untrusted, no signature); `unknown` when it has no record (not yet indexed, or never seen). Cloud: `signed` when `process_publisher_state` holds `VERIFIED` and `SIGNED` or `CATALOG_SIGNED`, without `INVALID` or `NOT_SIGNED`; `unsigned` when it holds `INVALID` or `NOT_SIGNED`, or a signature that is not verified; `unknown` when no process has the hash or the states decide nothing. `unknown` is not unsigned and is asked again after `CACHE_TTL_UNKNOWN_SECONDS`.",
   example: 'signed',
 });
 
-export const basisSchema = z.enum(['binary-record', 'joined-search']).meta({
+export const basisSchema = z.enum(['binary-record', 'joined-search', 'cloud-process-search']).meta({
   description:
-    "Which Carbon Black data decided: `binary-record` (the binary's record, the default) or `joined-search` (the seed's joined process search, `CB_VERDICT_SOURCE=joined-search`).",
+    "Which Carbon Black data decided: `binary-record` (EDR's binary record, the default), `joined-search` (EDR's joined process search, `CB_VERDICT_SOURCE=joined-search`) or `cloud-process-search` (Carbon Black Cloud's process search, `CB_BACKEND=cloud`).",
   example: 'binary-record',
 });
 
@@ -93,11 +110,14 @@ const optionalText = (description: string, example: string) => z.string().nullab
 
 export const signatureDetailsSchema = z
   .object({
-    status: z.string().meta({
-      description: `Carbon Black's \`digsig_result\`, verbatim. Known values: ${KNOWN_SIGNATURE_STATUSES.map((v) => `\`${v}\``).join(', ')}; only \`Signed\` makes the verdict \`signed\`.`,
-      example: 'Signed',
-      examples: [...KNOWN_SIGNATURE_STATUSES],
-    }),
+    status: z
+      .string()
+      .nullable()
+      .meta({
+        description: `EDR: Carbon Black's \`digsig_result\`, verbatim. Known values: ${KNOWN_SIGNATURE_STATUSES.map((v) => `\`${v}\``).join(', ')}; only \`Signed\` makes the verdict \`signed\`. Cloud: the state that decided the verdict (\`FILE_SIGNATURE_STATE_VERIFIED\`, \`FILE_SIGNATURE_STATE_NOT_SIGNED\`, ...), null when none did.`,
+        example: 'Signed',
+        examples: [...KNOWN_SIGNATURE_STATUSES, 'FILE_SIGNATURE_STATE_VERIFIED'],
+      }),
     publisher: optionalText('`digsig_publisher`; null when the record has none.', 'Apple Inc.'),
     issuer: optionalText('`digsig_issuer`; null when the record has none.', 'Apple Code Signing Certification Authority'),
     subject: optionalText('`digsig_subject`; null when the record has none.', 'Software Signing'),
@@ -106,26 +126,46 @@ export const signatureDetailsSchema = z
       'git',
     ),
     signedAt: z.string().nullable().meta({
-      description: '`digsig_sign_time`, ISO 8601; null when the record has none.',
+      description: '`digsig_sign_time`, ISO 8601; null when the record has none (always on Cloud).',
       format: 'date-time',
       example: '2017-03-28T04:14:06Z',
     }),
+    states: z
+      .array(z.string())
+      .readonly()
+      .nullable()
+      .meta({
+        description:
+          "Cloud: every `process_publisher_state` value Carbon Black reported for the binary's processes, verbatim, so the verdict rule can be checked. Null on EDR.",
+        example: null,
+        examples: [
+          ['FILE_SIGNATURE_STATE_OS', 'FILE_SIGNATURE_STATE_SIGNED', 'FILE_SIGNATURE_STATE_TRUSTED', 'FILE_SIGNATURE_STATE_VERIFIED'],
+        ],
+      }),
   })
   .nullable()
   .meta({
     id: 'SignatureDetails',
     description:
-      "The signature as Carbon Black's binary record describes it; null when the verdict is unknown or the basis is `joined-search` (which reads no record).",
+      "The signature as Carbon Black describes it (EDR: the binary's record; Cloud: the processes' publisher and states); null when Carbon Black has nothing on the binary or the basis is `joined-search` (which reads no record).",
   });
 
 export const nameMatchesSignatureSchema = z.boolean().nullable().meta({
   description:
-    "The seed's name test, kept as a masquerading signal (not the verdict): true when the name matches the signature's program name the way `process_md5:<md5> digsig_prog_name:<name>` matches in Carbon Black (case-insensitive words, a multi-word name as a phrase), so a signed binary renamed to another tool's name answers false. False when it does not match or the signature names no program. Null when it cannot be told: the verdict is unknown, or (joined-search only) the join did not test this name.",
+    "The seed's name test, kept as a masquerading signal (not the verdict): true when the name matches the signature's program name the way `process_md5:<md5> digsig_prog_name:<name>` matches in Carbon Black (case-insensitive words, a multi-word name as a phrase), so a signed binary renamed to another tool's name answers false. False when it does not match or the signature names no program. Null when it cannot be told: the verdict is unknown, (joined-search only) the join did not test this name, or on Cloud, whose signature data names no program.",
   example: true,
 });
 
 const verdictShape = {
-  md5: z.string().meta({ description: 'The md5, lower case.', example: '82a7bf2b1f51f1988be571b8176aa545' }),
+  md5: z.string().nullable().meta({
+    description: "The binary's md5, lower case; null when it was looked up by sha256 and Carbon Black gave no md5 for it.",
+    example: '82a7bf2b1f51f1988be571b8176aa545',
+  }),
+  sha256: z.string().nullable().meta({
+    description:
+      "The binary's sha256, lower case, when it was looked up by it or Carbon Black Cloud reported it; null otherwise (always on EDR).",
+    example: null,
+  }),
   name: z.string().meta({ description: 'The name as given.', example: 'git' }),
   verdict: verdictSchema,
   signed: z.boolean().meta({
@@ -141,9 +181,12 @@ const verdictShape = {
 
 export const signatureSchema = z
   .object(verdictShape)
-  .meta({ id: 'Signature', description: 'The signing verdict for one md5/name pair. Never a verdict for a failure: failures are errors.' });
+  .meta({
+    id: 'Signature',
+    description: 'The signing verdict for one binary and name. Never a verdict for a failure: failures are errors.',
+  });
 
-export const signatureParamsSchema = z.object({ md5: md5Schema });
+export const signatureParamsSchema = z.object({ hash: hashSchema });
 
 export const signatureQuerySchema = z.strictObject({ name: nameSchema });
 
@@ -169,7 +212,10 @@ export const problemSchema = z
 
 export const MAX_BATCH_ITEMS = 1000;
 
-export const batchItemSchema = z.strictObject({ md5: md5Schema, name: nameSchema });
+export const md5ItemSchema = z.strictObject({ md5: md5Schema, name: nameSchema });
+export const sha256ItemSchema = z.strictObject({ sha256: sha256Schema, name: nameSchema });
+/** For the OpenAPI document; batch-items.ts checks an item against the one of the two its keys call for. */
+export const batchItemSchema = z.union([md5ItemSchema, sha256ItemSchema]);
 
 /*
  * Items are checked one by one in the route (batch-items.ts), so that a bad
@@ -183,7 +229,7 @@ export const batchRequestSchema = z
       .min(1, 'must hold at least 1 item')
       .max(MAX_BATCH_ITEMS, `must hold at most ${MAX_BATCH_ITEMS} items`)
       .meta({
-        description: `1 to ${MAX_BATCH_ITEMS} md5/name pairs. An item that is not a valid pair (bad md5, empty or over-long name, unknown field) gets an error result in its place; the others are answered.`,
+        description: `1 to ${MAX_BATCH_ITEMS} items, each \`{md5, name}\` or (Carbon Black Cloud) \`{sha256, name}\`. An item that is not valid (bad hash, both or neither hash, empty or over-long name, unknown field, a sha256 on EDR) gets an error result in its place; the others are answered.`,
         items: z.toJSONSchema(batchItemSchema, { target: 'draft-2020-12' }),
       }),
   })
@@ -202,10 +248,10 @@ export const itemErrorSchema = z
     code: z.string().meta({ description: 'Stable machine-readable code.', example: 'CB_SERVER_ERROR' }),
     title: z.string().meta({ example: 'Carbon Black error' }),
     detail: z.string().meta({ example: 'Carbon Black answered 500' }),
-    field: z
-      .string()
-      .optional()
-      .meta({ description: 'For `INVALID_REQUEST`: the item field that is wrong (`md5`, `name`, or an unknown field).', example: 'md5' }),
+    field: z.string().optional().meta({
+      description: 'For `INVALID_REQUEST`: the item field that is wrong (`md5`, `sha256`, `name`, or an unknown field).',
+      example: 'md5',
+    }),
   })
   .meta({ description: 'Why this item has no verdict.' });
 
@@ -217,6 +263,11 @@ export const batchErrorResultSchema = z
       description: 'The md5 as given (lower case when valid); null when the item had no string md5.',
       example: '000000000000000000000000000000',
     }),
+    sha256: z
+      .string()
+      .nullable()
+      .optional()
+      .meta({ description: 'The sha256 as given (lower case when valid), when the item had one.', example: null }),
     name: z.string().nullable().meta({ description: 'The name as given; null when the item had no string name.', example: 'explorer.exe' }),
     error: itemErrorSchema,
   })

@@ -1,9 +1,10 @@
-import type { CacheStatus, Lookup } from '../signing/signature-service.js';
+import type { CacheStatus, Lookup, SignatureService } from '../signing/signature-service.js';
 import { verdictFields, type VerdictFields } from '../signing/verdict.js';
 
 /** The JSON shape of one verdict, shared by the single and batch routes. */
 export interface SignatureView extends VerdictFields {
-  md5: string;
+  md5: string | null;
+  sha256: string | null;
   name: string;
   checkedAt: string;
   cache: { hit: boolean; status: CacheStatus; storedAt: string; ageSeconds: number; expiresAt: string };
@@ -29,12 +30,15 @@ function isoTime(epochMs: number): string {
   return iso;
 }
 
-/** `nameTested`: whether the verdict source tests names at all (VerdictSource.nameTested). */
-export function toSignatureView(lookup: Lookup, now: number, nameTested: boolean): SignatureView {
+/** The answer for one lookup; the service knows the source (names tested, basis) and the binary's other hash. */
+export function toSignatureView(lookup: Lookup, now: number, service: SignatureService): SignatureView {
   const storedAt = isoTime(lookup.storedAt);
-  const fields = verdictFields(lookup.entry, lookup.name, nameTested);
+  const { source } = service;
+  const fields = verdictFields(lookup.entry, lookup.name, source.nameTested, source.basis);
+  const { md5, sha256 } = service.hashesOf(lookup.hash);
   return {
-    md5: lookup.md5,
+    md5,
+    sha256,
     name: lookup.name,
     verdict: fields.verdict,
     signed: fields.signed,

@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { z } from 'zod';
 import { problemFromError } from '../errors.js';
 import type { Metrics } from '../observability/metrics.js';
+import { HttpProblem } from '../errors.js';
 import type { Lookup, SignatureService } from '../signing/signature-service.js';
 import type { batchResultSchema } from './schemas.js';
 import {
@@ -31,19 +32,32 @@ const upstreamErrors = {
   504: problemSchema.describe('Carbon Black did not answer within the deadline.'),
 };
 
+const lookupDescriptions = {
+  'binary-record':
+    "Answers from the cache when it can, otherwise reads the binary's record from Carbon Black EDR (`digsig_result` decides; no record is `unknown`).",
+  'joined-search':
+    'Answers from the cache when it can, otherwise runs the joined Carbon Black EDR search `process_md5:<md5> digsig_prog_name:<name>` (`CB_VERDICT_SOURCE=joined-search`).',
+  'cloud-process-search':
+    'Answers from the cache when it can, otherwise runs a Carbon Black Cloud process search job for the hash (`process_publisher_state` decides; no process is `unknown`). Look up by md5 or sha256; both are cached once Cloud names them.',
+} as const;
+
 export const signatureRoutes: FastifyPluginAsyncZod<{ service: SignatureService; metrics: Metrics }> = async (
   app,
   { service, metrics },
 ) => {
   const now = service.cache.now;
-  const nameTested = service.source.nameTested;
-  const lookupDescription =
-    service.source.basis === 'binary-record'
-      ? "Answers from the cache when it can, otherwise reads the binary's record from Carbon Black (`digsig_result` decides; no record is `unknown`)."
-      : 'Answers from the cache when it can, otherwise runs the joined Carbon Black search `process_md5:<md5> digsig_prog_name:<name>` (`CB_VERDICT_SOURCE=joined-search`).';
+  const { hashKinds, indexNote } = service.source;
+  const lookupDescription = lookupDescriptions[service.source.basis];
+  const unindexedSha256 = new HttpProblem({
+    status: 400,
+    code: 'INVALID_REQUEST',
+    title: 'Invalid request',
+    detail: `path parameter "hash" is a sha256, but ${indexNote}: send the binary's md5`,
+    errors: [{ location: 'path', field: 'hash', message: `is a sha256, but ${indexNote}` }],
+  });
 
   app.get(
-    '/v1/signatures/:md5',
+    '/v1/signatures/:hash',
     {
       config: { auth: 'lookup' },
       // Before the schema: a name whose escapes do not decode is refused, never searched or cached.
@@ -60,32 +74,35 @@ export const signatureRoutes: FastifyPluginAsyncZod<{ service: SignatureService;
         querystring: signatureQuerySchema,
         response: {
           200: signatureSchema,
-          400: problemSchema.describe('The md5 or the name is invalid; `errors` names each field.'),
+          400: problemSchema.describe(
+            'The hash or the name is invalid, or the backend does not index this kind of hash; `errors` names each field.',
+          ),
           ...upstreamErrors,
         },
       },
     },
     async (request, reply) => {
-      const md5 = request.params.md5.toLowerCase();
+      const hash = request.params.hash.toLowerCase();
+      if (hash.length === 64 && !hashKinds.has('sha256')) throw unindexedSha256;
       const { name } = request.query;
       const fresh = wantsFresh(request.headers['cache-control']);
-      let lookup = fresh ? undefined : service.lookupCached(md5, name);
+      let lookup = fresh ? undefined : service.lookupCached(hash, name);
       if (lookup) {
-        request.lookupInfo = { md5, cacheStatus: 'hit' };
+        request.lookupInfo = { hash, cacheStatus: 'hit' };
       } else {
         const started = performance.now();
         try {
-          lookup = await service.load(md5, name, fresh);
+          lookup = await service.load(hash, name, fresh);
         } catch (error) {
           metrics.lookup('error');
-          request.lookupInfo = { md5, upstreamMs: performance.now() - started };
+          request.lookupInfo = { hash, upstreamMs: performance.now() - started };
           throw error;
         }
-        request.lookupInfo = { md5, cacheStatus: lookup.status, upstreamMs: performance.now() - started };
+        request.lookupInfo = { hash, cacheStatus: lookup.status, upstreamMs: performance.now() - started };
       }
       metrics.lookup(lookup.status);
       reply.header('x-cache', xCacheHeader[lookup.status]);
-      return toSignatureView(lookup, now(), nameTested);
+      return toSignatureView(lookup, now(), service);
     },
   );
 
@@ -98,7 +115,7 @@ export const signatureRoutes: FastifyPluginAsyncZod<{ service: SignatureService;
         tags: ['signatures'],
         summary: 'Many verdicts in one request',
         description:
-          'Looks up 1 to 1000 md5/name pairs concurrently and answers in request order. Repeated md5s share one Carbon Black read. ' +
+          'Looks up 1 to 1000 items (`{md5, name}`, or `{sha256, name}` on Carbon Black Cloud) concurrently and answers in request order. Repeated hashes share one Carbon Black read. ' +
           'An item that is invalid (status 400, `field` names what is wrong) or whose lookup failed carries `error` instead of a verdict; the request itself still answers 200. ' +
           'The request answers 400 only when the body is not a batch.',
         body: batchRequestSchema,
@@ -121,26 +138,26 @@ export const signatureRoutes: FastifyPluginAsyncZod<{ service: SignatureService;
       // One log line per batch, not per failed item: a 1000-item batch during an outage would otherwise
       // write 1000 lines with stacks, faster than the log can drain them (measured: heap past 800 MiB).
       const failures: Record<string, number> = {};
-      let firstFailure: { err: unknown; md5: string } | undefined;
+      let firstFailure: { err: unknown; hash: string } | undefined;
       for (let i = 0; i < items.length; i++) {
-        const item = checkBatchItem(items[i]);
+        const item = checkBatchItem(items[i], hashKinds, indexNote);
         if ('error' in item) {
           invalid++;
           results[i] = item;
           continue;
         }
-        const { md5, name } = item;
-        const cached = fresh ? undefined : service.lookupCached(md5, name);
+        const { hash, kind, name } = item;
+        const cached = fresh ? undefined : service.lookupCached(hash, name);
         if (cached) {
           hits++;
-          results[i] = toSignatureView(cached, at, nameTested);
+          results[i] = toSignatureView(cached, at, service);
           continue;
         }
         pending.push(
-          service.load(md5, name, fresh).then(
+          service.load(hash, name, fresh).then(
             (lookup: Lookup) => {
               metrics.lookup(lookup.status);
-              results[i] = toSignatureView(lookup, now(), nameTested);
+              results[i] = toSignatureView(lookup, now(), service);
             },
             (error: unknown) => {
               metrics.lookup('error');
@@ -148,10 +165,11 @@ export const signatureRoutes: FastifyPluginAsyncZod<{ service: SignatureService;
               if (problem.status >= 500) {
                 failures[problem.code] = (failures[problem.code] ?? 0) + 1;
                 // One example error per batch is enough to diagnose; the rest are counted below.
-                firstFailure ??= { err: error, md5 };
+                firstFailure ??= { err: error, hash };
               }
               results[i] = {
-                md5,
+                md5: kind === 'md5' ? hash : null,
+                ...(kind === 'sha256' && { sha256: hash }),
                 name,
                 error: { status: problem.status, code: problem.code, title: problem.title, detail: problem.detail },
               };

@@ -6,7 +6,16 @@ import { basename, dirname, join } from 'node:path';
 import { setImmediate } from 'node:timers/promises';
 import type { LRUCache } from 'lru-cache';
 import { SignatureInterner } from './signature-interner.js';
-import { DatedSignature, JoinedSignature, SignatureFacts, UnknownBinary, type CachedVerdict, type VerdictBasis } from './verdict.js';
+import {
+  DatedSignature,
+  JoinedSignature,
+  SignatureFacts,
+  StatedSignature,
+  UnknownBinary,
+  type CachedVerdict,
+  type VerdictBasis,
+  type VerdictKind,
+} from './verdict.js';
 import type { VerdictCache } from './verdict-cache.js';
 
 /**
@@ -18,12 +27,16 @@ import type { VerdictCache } from './verdict-cache.js';
  * million entries in about a second and to be greppable in an incident):
  *
  *   signet-cache-snapshot\t2\t<entry count>\t<basis>
- *   <md5>\t<storedAt epoch ms>\t<ttl ms>\t<verdict>
+ *   <hash>\t<storedAt epoch ms>\t<ttl ms>\t<verdict>
  *
- * where <basis> is `binary-record` or `joined-search` (the CB_VERDICT_SOURCE
- * that made the entries; a snapshot of the other mode is skipped, since its
- * entries mean something else) and <verdict> is one of
- *   u                              binary-record: no record (unknown)
+ * where <hash> is a lower-case md5, or on Cloud also a sha256 (a binary Cloud
+ * named by both has a line for each), <basis> is `binary-record`,
+ * `joined-search` or `cloud-process-search` (the backend and CB_VERDICT_SOURCE
+ * that made the entries; a snapshot of another is skipped, since its entries
+ * mean something else) and <verdict> is one of
+ *   u                              binary-record, cloud-process-search: nothing known (unknown)
+ *   t:<stated>                     cloud-process-search: processes were found; <stated> is the JSON
+ *                                  array [verdict, status, publisher, [states...]]
  *   f:<facts>                      binary-record: a record, its signature's facts
  *   d:<signedAt epoch s>:<facts>   binary-record: a record whose signature shares the facts of
  *                                  another binary, with its own signing time (empty when absent)
@@ -45,7 +58,7 @@ import type { VerdictCache } from './verdict-cache.js';
  */
 
 export interface SnapshotEntry {
-  /** Lower-case md5. */
+  /** The lower-case key: an md5, or on Cloud an md5 or a sha256. */
   md5: string;
   /** When Carbon Black gave the verdict, epoch ms (on the cache's clock). */
   storedAt: number;
@@ -78,8 +91,8 @@ export const SNAPSHOT_VERSION = 2;
 /** Write buffer: big enough to amortise the syscalls, small enough to stream 50M entries. */
 const WRITE_BUFFER_BYTES = 1024 * 1024;
 const READ_CHUNK_BYTES = 4 * 1024 * 1024;
-/** md5, two 16-digit numbers, separators, verdict marker, a signing time: the most a line takes besides its JSON. */
-const MAX_LINE_BYTES_WITHOUT_TEXT = 32 + 16 + 16 + 3 + 2 + 17 + 1;
+/** A sha256, two 16-digit numbers, separators, verdict marker, a signing time: the most a line takes besides its JSON. */
+const MAX_LINE_BYTES_WITHOUT_TEXT = 64 + 16 + 16 + 3 + 2 + 17 + 1;
 
 const TAB = 0x09;
 const NEWLINE = 0x0a;
@@ -95,9 +108,11 @@ const LOWER_S = 0x73;
 const LOWER_U = 0x75;
 const LOWER_A = 0x61;
 const LOWER_F = 0x66;
+const LOWER_T = 0x74;
 
-/** What the reader takes as a key: the cache's own form. */
-const LOWER_HEX_MD5 = /^[0-9a-f]{32}$/;
+/** What the reader takes as a key: the cache's own form, an md5 or a sha256. */
+const LOWER_HEX_HASH = /^(?:[0-9a-f]{32}|[0-9a-f]{64})$/;
+const VERDICT_KINDS: ReadonlySet<string> = new Set<VerdictKind>(['signed', 'unsigned', 'unknown']);
 
 class CorruptSnapshotError extends Error {
   override name = 'CorruptSnapshotError';
@@ -132,6 +147,7 @@ class VerdictEncoder {
     if (verdict instanceof SignatureFacts) return `f:${this.json(verdict)}`;
     if (verdict instanceof DatedSignature) return `d:${verdict.signedAtSeconds ?? ''}:${this.json(verdict.facts)}`;
     if (verdict instanceof JoinedSignature) return `s:${JSON.stringify(verdict.matchedName)}`;
+    if (verdict instanceof StatedSignature) return `t:${JSON.stringify([verdict.kind, verdict.status, verdict.publisher, verdict.states])}`;
     return `n:${JSON.stringify(verdict)}`;
   }
 
@@ -187,7 +203,7 @@ class LineWriter {
 
 function validEntry(entry: SnapshotEntry, basis: VerdictBasis): boolean {
   return (
-    LOWER_HEX_MD5.test(entry.md5) &&
+    LOWER_HEX_HASH.test(entry.md5) &&
     Number.isSafeInteger(entry.storedAt) &&
     entry.storedAt >= 0 &&
     Number.isSafeInteger(entry.ttlMs) &&
@@ -199,6 +215,7 @@ function validEntry(entry: SnapshotEntry, basis: VerdictBasis): boolean {
 /** Whether the reader of a `basis` file takes this verdict back: a kind of that basis, a signing time it parses. */
 function verdictFits(verdict: CachedVerdict, basis: VerdictBasis): boolean {
   if (basis === 'joined-search') return verdict instanceof JoinedSignature || typeof verdict === 'string';
+  if (basis === 'cloud-process-search') return verdict instanceof StatedSignature || verdict instanceof UnknownBinary;
   if (verdict instanceof DatedSignature) return validSeconds(verdict.signedAtSeconds) && validSeconds(verdict.facts.signedAtSeconds);
   if (verdict instanceof SignatureFacts) return validSeconds(verdict.signedAtSeconds);
   return verdict instanceof UnknownBinary;
@@ -257,9 +274,11 @@ class VerdictDecoder {
 
   decode(buffer: Buffer, start: number, end: number): CachedVerdict {
     const marker = buffer[start];
-    if (end - start === 1 && marker === LOWER_U && this.basis === 'binary-record') return UnknownBinary.instance;
+    if (end - start === 1 && marker === LOWER_U && this.basis !== 'joined-search') return UnknownBinary.instance;
     if (end - start < 3 || buffer[start + 1] !== COLON) throw new CorruptSnapshotError('bad verdict');
-    if (this.basis === 'joined-search') {
+    if (this.basis === 'cloud-process-search') {
+      if (marker === LOWER_T) return this.stated(buffer, start + 2, end);
+    } else if (this.basis === 'joined-search') {
       if (marker === LOWER_S) return new JoinedSignature(parseJsonString(buffer, start + 2, end));
       if (marker === LOWER_N) return parseJsonString(buffer, start + 2, end);
     } else if (marker === LOWER_F) {
@@ -271,6 +290,31 @@ class VerdictDecoder {
       return new DatedSignature(facts, colon === start + 2 ? null : parseSeconds(buffer, start + 2, colon));
     }
     throw new CorruptSnapshotError('bad verdict');
+  }
+
+  /** A Cloud signature's JSON in [start, end), shared through the interner as live reads are. */
+  private stated(buffer: Buffer, start: number, end: number): StatedSignature {
+    if (!isUtf8(buffer.subarray(start, end))) throw new CorruptSnapshotError('bad signature');
+    let fields: unknown;
+    try {
+      fields = JSON.parse(buffer.toString('utf8', start, end));
+    } catch {
+      throw new CorruptSnapshotError('bad signature');
+    }
+    if (
+      !Array.isArray(fields) ||
+      fields.length !== 4 ||
+      typeof fields[0] !== 'string' ||
+      !VERDICT_KINDS.has(fields[0]) ||
+      !(fields[1] === null || typeof fields[1] === 'string') ||
+      !(fields[2] === null || typeof fields[2] === 'string') ||
+      !Array.isArray(fields[3]) ||
+      !(fields[3] as unknown[]).every((state) => typeof state === 'string')
+    ) {
+      throw new CorruptSnapshotError('bad signature');
+    }
+    const [kind, status, publisher, states] = fields as [VerdictKind, string | null, string | null, string[]];
+    return this.interner.stated(kind, status, publisher, states, 'cloud-process-search');
   }
 
   /** The facts JSON in [start, end), decoded once per distinct text. */
@@ -318,7 +362,8 @@ function parseSeconds(buffer: Buffer, start: number, end: number): number {
 
 /** One entry line in [start, end), without its newline. */
 function parseEntry(buffer: Buffer, start: number, end: number, decoder: VerdictDecoder): SnapshotEntry {
-  const t1 = start + 32;
+  // An md5 (32 hex digits) or a sha256 (64), then a tab.
+  const t1 = buffer[start + 32] === TAB ? start + 32 : start + 64;
   if (end <= t1 || buffer[t1] !== TAB) throw new CorruptSnapshotError('bad md5');
   for (let at = start; at < t1; at++) {
     const byte = buffer[at]!;

@@ -1,5 +1,5 @@
 import { LRUCache } from 'lru-cache';
-import { DatedSignature, SignatureFacts, type CachedVerdict } from './verdict.js';
+import { DatedSignature, SignatureFacts, StatedSignature, type CachedVerdict, type VerdictBasis, type VerdictKind } from './verdict.js';
 
 /** The signing fields of one Carbon Black binary record, as a backend reads them (undefined: absent). */
 export interface RecordedSigning {
@@ -42,10 +42,13 @@ const DEFAULT_MAX_DISTINCT = 10_000;
  */
 export class SignatureInterner {
   private readonly table: LRUCache<string, SignatureFacts>;
+  /** Cloud's signatures: a handful of state sets times the publishers cover millions of binaries. */
+  private readonly stateds: LRUCache<string, StatedSignature>;
   private readonly strings: LRUCache<string, string>;
 
   constructor(maxDistinct = DEFAULT_MAX_DISTINCT) {
     this.table = new LRUCache({ max: maxDistinct });
+    this.stateds = new LRUCache({ max: maxDistinct });
     this.strings = new LRUCache({ max: maxDistinct });
   }
 
@@ -92,6 +95,28 @@ export class SignatureInterner {
     ] as const;
     // JSON: no two different signatures can spell the same key, whatever characters they hold.
     return { key: JSON.stringify(parts), facts: new SignatureFacts(...parts, signedAtSeconds) };
+  }
+
+  /**
+   * The shared StatedSignature for these fields, from a live read or a
+   * snapshot alike (it carries nothing per binary). Owned strings, frozen states.
+   */
+  stated(
+    kind: VerdictKind,
+    status: string | null,
+    publisher: string | null,
+    states: readonly string[],
+    basis: VerdictBasis,
+  ): StatedSignature {
+    const parts = [kind, this.textOrNull(status), this.textOrNull(publisher), states.map((state) => this.text(state)), basis] as const;
+    // JSON: no two different signatures can spell the same key, whatever characters they hold.
+    const key = JSON.stringify(parts);
+    let shared = this.stateds.get(key);
+    if (shared === undefined) {
+      shared = new StatedSignature(parts[0], parts[1], parts[2], Object.freeze(parts[3]), parts[4]);
+      this.stateds.set(key, shared);
+    }
+    return shared;
   }
 
   /** The cache entry for a record: the shared facts, wrapped when this binary's signing time is not theirs. */

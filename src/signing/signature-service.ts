@@ -1,14 +1,17 @@
 import type { CachedVerdict, VerdictBasis } from './verdict.js';
 import { entryAnswers } from './verdict.js';
-import type { FetchStatus } from './verdict-cache.js';
+import type { FetchStatus, LoadedVerdict } from './verdict-cache.js';
 import { detachedString, VerdictCache } from './verdict-cache.js';
 
 /** How an answer was obtained; `cache.status` in every response. */
 export type CacheStatus = 'hit' | 'miss' | 'stale' | 'coalesced';
 
+/** The hashes a binary is looked up by: EDR indexes md5; Cloud both md5 and sha256. */
+export type HashKind = 'md5' | 'sha256';
+
 export interface Lookup {
-  /** Lower-case md5. */
-  md5: string;
+  /** The hash looked up, lower case: an md5 (32 hex digits) or a sha256 (64). */
+  hash: string;
   /** The name as the caller gave it. */
   name: string;
   /** The cached entry the answer comes from; `verdictFields` turns it into the contract fields. */
@@ -20,16 +23,23 @@ export interface Lookup {
   expiresAt: number;
 }
 
-/** Where verdicts come from on a miss (verdict-sources.ts builds the two kinds). */
+/**
+ * Where verdicts come from on a miss: the one interface both backends
+ * implement (src/backends/edr/verdict-sources.ts, src/backends/cloud/verdict-source.ts).
+ */
 export interface VerdictSource {
   basis: VerdictBasis;
+  /** The hash kinds this source looks up; a lookup by another kind is refused with 400 before it gets here. */
+  hashKinds: ReadonlySet<HashKind>;
+  /** How to tell a caller why another kind is refused: "Carbon Black EDR indexes md5". */
+  indexNote: string;
   /**
    * Whether the answer tests the caller's name. False for the joined search on
    * `digsig_result`, which ignores it; then `nameMatchesSignature` is null.
    */
   nameTested: boolean;
-  /** One guarded Carbon Black read, as a cache entry; rejects on any upstream failure. */
-  load: (md5: string, name: string) => Promise<CachedVerdict>;
+  /** One guarded Carbon Black read, as a cache entry (with the binary's other hashes, when known); rejects on any upstream failure. */
+  load: (hash: string, name: string) => Promise<LoadedVerdict>;
 }
 
 export interface SignatureServiceOptions {
@@ -110,8 +120,15 @@ export class SignatureService {
     return this.load(md5, name, options.fresh === true);
   }
 
-  forget(md5: string): void {
-    this.cache.delete(md5);
+  /** Forgets the binary under this hash and, when Carbon Black named it, its other hash. */
+  forget(hash: string): void {
+    this.cache.delete(hash);
+  }
+
+  /** The binary's md5 and sha256 as far as they are known, for an answer about `hash`. */
+  hashesOf(hash: string): { md5: string | null; sha256: string | null } {
+    const alias = this.cache.aliasOf(hash) ?? null;
+    return hash.length === 32 ? { md5: hash, sha256: alias } : { md5: alias, sha256: hash };
   }
 
   stats(): CacheStats {
@@ -202,6 +219,6 @@ export class SignatureService {
   }
 
   private toLookup(md5: string, name: string, verdict: CachedVerdict, status: CacheStatus, storedAt: number): Lookup {
-    return { md5, name, entry: verdict, status, storedAt, expiresAt: storedAt + this.cache.ttlFor(verdict) };
+    return { hash: md5, name, entry: verdict, status, storedAt, expiresAt: storedAt + this.cache.ttlFor(verdict) };
   }
 }

@@ -13,13 +13,29 @@ export function detachedString(text: string): string {
   return Buffer.from(text, 'utf8').toString('utf8');
 }
 
+/**
+ * A loaded verdict together with the binary's other hashes (Carbon Black
+ * Cloud reports the md5 and the sha256 of each process), so the next lookup
+ * by either is a hit. Only the load's result wraps: the cache stores the verdict.
+ */
+export class AliasedVerdict {
+  constructor(
+    readonly verdict: CachedVerdict,
+    /** Lower-case hashes of the same binary, other than the one looked up. */
+    readonly aliases: readonly string[],
+  ) {}
+}
+
+/** What a load resolves: a verdict, or a verdict and the binary's other hashes. */
+export type LoadedVerdict = CachedVerdict | AliasedVerdict;
+
 export interface VerdictCacheOptions {
   maxEntries: number;
   ttlSignedMs: number;
   ttlUnsignedMs: number;
   ttlUnknownMs: number;
   /** Asks Carbon Black on a miss and turns its answer into an entry. Its rejection is never stored. */
-  load: (md5: string, name: string) => Promise<CachedVerdict>;
+  load: (hash: string, name: string) => Promise<LoadedVerdict>;
   /** Wall clock in epoch milliseconds; tests move it by hand. */
   now?: () => number;
   /** Told of every entry pushed out to make room (metrics). */
@@ -38,10 +54,19 @@ export interface EntryTimes {
   expiresAt: number;
 }
 
-/** The LRU of verdicts keyed by lower-case md5, with the one upstream load per md5 that lru-cache coalesces. */
+/**
+ * The LRU of verdicts keyed by lower-case hash (md5, or sha256 on Cloud), with
+ * the one upstream load per hash that lru-cache coalesces.
+ */
 export class VerdictCache {
   readonly maxEntries: number;
   private readonly lru: LRUCache<string, CachedVerdict, LoadContext>;
+  /**
+   * Each hash to the other hash of its binary, both ways, once a load named
+   * both (Cloud only; created on first use, so EDR pays nothing). Bounded
+   * like the cache: a pair forgotten costs only the alias, never a verdict.
+   */
+  private aliases: LRUCache<string, string> | undefined;
   private readonly ttlSignedMs: number;
   private readonly ttlUnsignedMs: number;
   private readonly ttlUnknownMs: number;
@@ -75,8 +100,9 @@ export class VerdictCache {
           if (reason === 'evict') onEvict();
         },
       }),
-      fetchMethod: async (md5, _stale, { options: fetchOptions, context }) => {
-        const verdict = await options.load(md5, context.name);
+      fetchMethod: async (hash, _stale, { options: fetchOptions, context }) => {
+        const loaded = await options.load(hash, context.name);
+        const verdict = this.storeAliases(hash, loaded);
         fetchOptions.ttl = this.ttlFor(verdict);
         return verdict;
       },
@@ -129,17 +155,48 @@ export class VerdictCache {
   }
 
   /** Stores a verdict found outside the shared load. */
-  set(md5: string, verdict: CachedVerdict): CachedVerdict {
-    this.lru.set(detachedString(md5), verdict, { ttl: this.ttlFor(verdict) });
+  set(hash: string, loaded: LoadedVerdict): CachedVerdict {
+    const verdict = this.storeAliases(hash, loaded);
+    this.lru.set(detachedString(hash), verdict, { ttl: this.ttlFor(verdict) });
     return verdict;
   }
 
-  delete(md5: string): boolean {
-    return this.lru.delete(md5);
+  /** Forgets the binary: this hash and its other hash, when a load named both. */
+  delete(hash: string): boolean {
+    const alias = this.aliases?.get(hash);
+    let deleted = this.lru.delete(hash);
+    if (alias !== undefined) {
+      deleted = this.lru.delete(alias) || deleted;
+      this.aliases?.delete(alias);
+      this.aliases?.delete(hash);
+    }
+    return deleted;
+  }
+
+  /** The other hash of this binary (its sha256 for an md5, or the reverse), when Carbon Black named both. */
+  aliasOf(hash: string): string | undefined {
+    return this.aliases?.get(hash);
   }
 
   clear(): void {
     this.lru.clear();
+    this.aliases?.clear();
+  }
+
+  /** The verdict of a load; its aliases are stored as entries of their own, with the same lifetime. */
+  private storeAliases(hash: string, loaded: LoadedVerdict): CachedVerdict {
+    if (!(loaded instanceof AliasedVerdict)) return loaded;
+    const { verdict } = loaded;
+    const ttl = this.ttlFor(verdict);
+    for (const alias of loaded.aliases) {
+      if (alias === hash) continue;
+      this.aliases ??= new LRUCache<string, string>({ max: this.maxEntries });
+      const key = detachedString(alias);
+      this.aliases.set(key, hash);
+      this.aliases.set(hash, key);
+      this.lru.set(key, verdict, { ttl });
+    }
+    return verdict;
   }
 
   /** Lifetimes by verdict: an unknown md5 soonest, since Carbon Black may index it within minutes. */

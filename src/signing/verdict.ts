@@ -11,8 +11,12 @@ import { nameMatchesProgram } from './name-match.js';
  */
 
 export type VerdictKind = 'signed' | 'unsigned' | 'unknown';
-/** Which Carbon Black data decided a verdict. */
-export type VerdictBasis = 'binary-record' | 'joined-search';
+/**
+ * Which Carbon Black data decided a verdict: EDR's binary record or the
+ * seed's joined search, or Carbon Black Cloud's process search
+ * (`process_publisher_state`).
+ */
+export type VerdictBasis = 'binary-record' | 'joined-search' | 'cloud-process-search';
 
 /** The one `digsig_result` value that means a valid signature. */
 export const SIGNED_RESULT = 'Signed';
@@ -56,6 +60,24 @@ export class DatedSignature {
   ) {}
 }
 
+/**
+ * A signature whose verdict the backend decided from the states Carbon Black
+ * reported (Cloud's `process_publisher_state` list), kept with those states
+ * so an answer shows what the rule saw. Shared like SignatureFacts: a few
+ * state sets and publishers cover millions of binaries.
+ */
+export class StatedSignature {
+  constructor(
+    readonly kind: VerdictKind,
+    /** The state that decided (`FILE_SIGNATURE_STATE_VERIFIED`, ...); null when none did (the verdict is unknown). */
+    readonly status: string | null,
+    readonly publisher: string | null,
+    /** Every state Carbon Black reported, verbatim, in the order first seen. */
+    readonly states: readonly string[],
+    readonly basis: VerdictBasis,
+  ) {}
+}
+
 /** Carbon Black has no record of the binary. One shared instance. */
 export class UnknownBinary {
   static readonly instance = new UnknownBinary();
@@ -74,12 +96,14 @@ export class JoinedSignature {
 /**
  * One cache entry.
  * - binary-record mode: SignatureFacts (a record), DatedSignature (a record sharing another's facts), or UnknownBinary;
+ * - Cloud: StatedSignature (processes were found), or UnknownBinary;
  * - joined-search mode: JoinedSignature, or a string: no row for that lower-cased name.
  */
-export type CachedVerdict = SignatureFacts | DatedSignature | UnknownBinary | JoinedSignature | string;
+export type CachedVerdict = SignatureFacts | DatedSignature | StatedSignature | UnknownBinary | JoinedSignature | string;
 
 export function verdictKind(entry: CachedVerdict): VerdictKind {
   if (entry instanceof SignatureFacts) return entry.kind;
+  if (entry instanceof StatedSignature) return entry.kind;
   if (entry instanceof DatedSignature) return entry.facts.kind;
   if (entry instanceof JoinedSignature) return 'signed';
   if (typeof entry === 'string') return 'unsigned';
@@ -95,12 +119,14 @@ export function entryAnswers(entry: CachedVerdict, name: string): boolean {
 }
 
 export interface SignatureView {
-  status: string;
+  status: string | null;
   publisher: string | null;
   issuer: string | null;
   subject: string | null;
   programName: string | null;
   signedAt: string | null;
+  /** Cloud's raw `process_publisher_state` values; null on EDR, which reports one `digsig_result` (in `status`). */
+  states: readonly string[] | null;
 }
 
 export interface VerdictFields {
@@ -116,10 +142,18 @@ export interface VerdictFields {
  *
  * `nameMatchesSignature` is null when it cannot be told: the binary is
  * unknown, or the joined search did not test this name (a signed entry found
- * under another name, or `CB_JOIN_FIELD=digsig_result`, which ignores names).
+ * under another name, or `CB_JOIN_FIELD=digsig_result`, which ignores names),
+ * and on Cloud, whose signature data names no program.
+ * `unknownBasis`: the source's basis, which an unknown binary has no data to carry.
  */
-export function verdictFields(entry: CachedVerdict, name: string, nameTested: boolean): VerdictFields {
+export function verdictFields(
+  entry: CachedVerdict,
+  name: string,
+  nameTested: boolean,
+  unknownBasis: VerdictBasis = 'binary-record',
+): VerdictFields {
   if (entry instanceof SignatureFacts) return recordFields(entry, isoSeconds(entry.signedAtSeconds), name);
+  if (entry instanceof StatedSignature) return statedFields(entry);
   if (entry instanceof DatedSignature) return recordFields(entry.facts, isoSeconds(entry.signedAtSeconds), name);
   if (entry instanceof JoinedSignature) {
     const matches = nameTested && (entry.matchedName === name || entry.matchedName === name.toLowerCase()) ? true : null;
@@ -128,7 +162,7 @@ export function verdictFields(entry: CachedVerdict, name: string, nameTested: bo
   if (typeof entry === 'string') {
     return { verdict: 'unsigned', signed: false, signature: null, nameMatchesSignature: nameTested ? false : null, basis: 'joined-search' };
   }
-  return UNKNOWN_FIELDS;
+  return unknownBasis === 'binary-record' ? UNKNOWN_FIELDS : { ...UNKNOWN_FIELDS, basis: unknownBasis };
 }
 
 const UNKNOWN_FIELDS: VerdictFields = Object.freeze({
@@ -138,6 +172,24 @@ const UNKNOWN_FIELDS: VerdictFields = Object.freeze({
   nameMatchesSignature: null,
   basis: 'binary-record',
 });
+
+function statedFields(stated: StatedSignature): VerdictFields {
+  return {
+    verdict: stated.kind,
+    signed: stated.kind === 'signed',
+    signature: {
+      status: stated.status,
+      publisher: stated.publisher,
+      issuer: null,
+      subject: null,
+      programName: null,
+      signedAt: null,
+      states: stated.states,
+    },
+    nameMatchesSignature: null,
+    basis: stated.basis,
+  };
+}
 
 function recordFields(facts: SignatureFacts, signedAt: string | null, name: string): VerdictFields {
   return {
@@ -150,6 +202,7 @@ function recordFields(facts: SignatureFacts, signedAt: string | null, name: stri
       subject: facts.subject,
       programName: facts.programName,
       signedAt,
+      states: null,
     },
     nameMatchesSignature: facts.programName !== null && nameMatchesProgram(facts.programName, name),
     basis: 'binary-record',

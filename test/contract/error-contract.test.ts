@@ -31,16 +31,23 @@ const cases: Case[] = [
     url: `/v1/signatures/${'0'.repeat(30)}?name=git`,
     status: 400,
     code: 'INVALID_REQUEST',
-    field: 'md5',
+    field: 'hash',
   },
   {
     name: 'md5 with a non-hex digit',
     url: `/v1/signatures/${'g'.repeat(32)}?name=git`,
     status: 400,
     code: 'INVALID_REQUEST',
-    field: 'md5',
+    field: 'hash',
   },
-  { name: 'md5 far too long', url: `/v1/signatures/${'a'.repeat(500)}?name=git`, status: 400, code: 'INVALID_REQUEST', field: 'md5' },
+  { name: 'md5 far too long', url: `/v1/signatures/${'a'.repeat(500)}?name=git`, status: 400, code: 'INVALID_REQUEST', field: 'hash' },
+  {
+    name: 'sha256 on the EDR backend',
+    url: `/v1/signatures/${'a'.repeat(64)}?name=git`,
+    status: 400,
+    code: 'INVALID_REQUEST',
+    field: 'hash',
+  },
   { name: 'missing name', url: `/v1/signatures/${md5}`, status: 400, code: 'INVALID_REQUEST', field: 'name' },
   { name: 'empty name', url: `/v1/signatures/${md5}?name=`, status: 400, code: 'INVALID_REQUEST', field: 'name' },
   {
@@ -113,7 +120,7 @@ const cases: Case[] = [
     status: 413,
     code: 'BODY_TOO_LARGE',
   },
-  { name: 'forget with a bad md5', method: 'DELETE', url: '/v1/cache/xyz', status: 400, code: 'INVALID_REQUEST', field: 'md5' },
+  { name: 'forget with a bad md5', method: 'DELETE', url: '/v1/cache/xyz', status: 400, code: 'INVALID_REQUEST', field: 'hash' },
 ];
 
 let stack: Stack;
@@ -128,8 +135,8 @@ afterAll(() => stack.close());
 function documentedStatuses(method: string, url: string): string[] {
   const path = url
     .split('?')[0]!
-    .replace(/^\/v1\/signatures\/(?!batch)[^/]+$/, '/v1/signatures/{md5}')
-    .replace(/^\/v1\/cache\/[^/]+$/, '/v1/cache/{md5}');
+    .replace(/^\/v1\/signatures\/(?!batch)[^/]+$/, '/v1/signatures/{hash}')
+    .replace(/^\/v1\/cache\/[^/]+$/, '/v1/cache/{hash}');
   return Object.keys(document.paths[path]?.[method.toLowerCase()]?.responses ?? {});
 }
 

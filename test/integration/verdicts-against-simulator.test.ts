@@ -127,6 +127,7 @@ describe.each(['search', 'summary'])('binary-record verdicts against the simulat
       subject: null,
       programName: null,
       signedAt: null,
+      states: null,
     });
   });
 

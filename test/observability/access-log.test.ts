@@ -48,10 +48,10 @@ async function build(level = 'info') {
     }
   });
   await app.register(accessLog, { quietRoutes: ['/healthz'] });
-  app.get<{ Params: { md5: string } }>('/v1/signatures/:md5', async (request) => {
-    const md5 = request.params.md5.toLowerCase();
-    request.lookupInfo = { md5, cacheStatus: 'miss', upstreamMs: 42.123456 };
-    return { md5, signed: true };
+  app.get<{ Params: { hash: string } }>('/v1/signatures/:hash', async (request) => {
+    const hash = request.params.hash.toLowerCase();
+    request.lookupInfo = { hash, cacheStatus: 'miss', upstreamMs: 42.123456 };
+    return { md5: hash, signed: true };
   });
   app.post('/v1/signatures/batch', async (request) => {
     request.lookupInfo = { items: 3, cached: 2 };
@@ -88,9 +88,9 @@ describe('access log', () => {
       reqId: response.headers['x-request-id'],
       caller: 'soc-pipeline',
       method: 'GET',
-      route: '/v1/signatures/:md5',
+      route: '/v1/signatures/:hash',
       status: 200,
-      md5: MD5,
+      hash: MD5,
       cache: 'miss',
       upstreamMs: 42.123,
     });
@@ -166,10 +166,10 @@ describe('access log', () => {
     const lines = await accessLines();
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatchObject({ route: '/v1/signatures/batch', items: 3, cached: 2 });
-    expect(lines[0]).not.toHaveProperty('md5');
+    expect(lines[0]).not.toHaveProperty('hash');
   });
 
-  it('takes the md5 from the path when the handler recorded nothing (a validation failure), clipped', async () => {
+  it('takes the hash from the path when the handler recorded nothing (a validation failure), clipped', async () => {
     const memory = memoryStream();
     const app = Fastify({
       loggerInstance: createLogger({ level: 'info', pretty: false, destination: memory.stream }),
@@ -178,12 +178,12 @@ describe('access log', () => {
     });
     apps.push(app);
     await app.register(accessLog);
-    app.get('/v1/signatures/:md5', async (_request, reply) => reply.code(400).send({ title: 'Invalid request' }));
+    app.get('/v1/signatures/:hash', async (_request, reply) => reply.code(400).send({ title: 'Invalid request' }));
     await app.ready();
     await app.inject({ method: 'GET', url: `/v1/signatures/${'a'.repeat(1000)}` });
     await new Promise((resolve) => setImmediate(resolve));
     const line = JSON.parse(memory.lines.at(-1)!) as Line;
     expect(line).toMatchObject({ status: 400 });
-    expect((line.md5 as string).length).toBeLessThan(140);
+    expect((line.hash as string).length).toBeLessThan(140);
   });
 });

@@ -37,7 +37,7 @@ describe('the OpenAPI document', () => {
   it('describes every operation, parameter and response', () => {
     const paths = served.paths as Record<string, Record<string, Operation>>;
     expect(Object.keys(paths).sort()).toEqual(
-      expect.arrayContaining(['/healthz', '/readyz', '/v1/cache', '/v1/cache/{md5}', '/v1/signatures/batch', '/v1/signatures/{md5}']),
+      expect.arrayContaining(['/healthz', '/readyz', '/v1/cache', '/v1/cache/{hash}', '/v1/signatures/batch', '/v1/signatures/{hash}']),
     );
     for (const [path, operations] of Object.entries(paths)) {
       for (const [method, operation] of Object.entries(operations)) {
@@ -61,7 +61,7 @@ describe('the OpenAPI document', () => {
   it('has one example per response status of the lookups, each valid against its schema and distinct', () => {
     const paths = served.paths as Record<string, Record<string, Operation>>;
     const lookups: Array<[string, string, typeof signatureSchema | typeof batchResponseSchema]> = [
-      ['/v1/signatures/{md5}', 'get', signatureSchema],
+      ['/v1/signatures/{hash}', 'get', signatureSchema],
       ['/v1/signatures/batch', 'post', batchResponseSchema],
     ];
     const problemTexts = new Set<string>();
@@ -85,7 +85,7 @@ describe('the OpenAPI document', () => {
 
   it('the single lookup examples show each verdict', () => {
     const paths = served.paths as Record<string, Record<string, Operation>>;
-    const media = paths['/v1/signatures/{md5}']!.get!.responses['200']!.content!['application/json'] as {
+    const media = paths['/v1/signatures/{hash}']!.get!.responses['200']!.content!['application/json'] as {
       examples: Record<string, { value: { verdict: string } }>;
     };
     expect(new Set(Object.values(media.examples).map((e) => e.value.verdict))).toEqual(new Set(['signed', 'unsigned', 'unknown']));
@@ -94,9 +94,11 @@ describe('the OpenAPI document', () => {
   it('describes the verdict fields: enums for verdict and basis, the md5 pattern, the batch item as oneOf', () => {
     const schemas = (served.components as { schemas: Record<string, { properties: Record<string, { enum?: string[] }> }> }).schemas;
     expect(schemas.Signature!.properties.verdict!.enum).toEqual(['signed', 'unsigned', 'unknown']);
-    expect(schemas.Signature!.properties.basis!.enum).toEqual(['binary-record', 'joined-search']);
+    expect(schemas.Signature!.properties.basis!.enum).toEqual(['binary-record', 'joined-search', 'cloud-process-search']);
     const text = JSON.stringify(served);
+    expect(text).toContain('"pattern":"^(?:[0-9A-Fa-f]{32}|[0-9A-Fa-f]{64})$"');
     expect(text).toContain('"pattern":"^[0-9A-Fa-f]{32}$"');
+    expect(text).toContain('"pattern":"^[0-9A-Fa-f]{64}$"');
     const paths = served.paths as Record<string, Record<string, Operation>>;
     const batch = paths['/v1/signatures/batch']!.post!.responses['200']!.content!['application/json'] as {
       schema: { properties: { results: { items: { oneOf: unknown[] } } } };

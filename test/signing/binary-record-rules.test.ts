@@ -4,7 +4,7 @@ import { SignatureService } from '../../src/signing/signature-service.js';
 import type { RecordedSigning } from '../../src/signing/signature-interner.js';
 import { SignatureInterner } from '../../src/signing/signature-interner.js';
 import { DatedSignature, SignatureFacts, UnknownBinary, verdictFields } from '../../src/signing/verdict.js';
-import { binaryRecordSource } from '../../src/signing/verdict-sources.js';
+import { binaryRecordSource } from '../../src/backends/edr/verdict-sources.js';
 
 const GIT = '82a7bf2b1f51f1988be571b8176aa545';
 const DRIVER = 'c7f5cae0b450be875eee0e6ddfa771fe';
@@ -67,6 +67,7 @@ describe('verdict rules, binary-record mode', () => {
         subject: 'Software Signing',
         programName: 'git',
         signedAt: '2017-03-28T04:14:06Z',
+        states: null,
       },
       nameMatchesSignature: true,
       basis: 'binary-record',

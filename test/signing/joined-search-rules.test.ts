@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Lookup, LookupOptions, SignatureServiceOptions } from '../../src/signing/signature-service.js';
 import { SignatureService } from '../../src/signing/signature-service.js';
 import { verdictKind } from '../../src/signing/verdict.js';
-import { joinedSearchSource } from '../../src/signing/verdict-sources.js';
+import { joinedSearchSource } from '../../src/backends/edr/verdict-sources.js';
 
 const SIGNED_MD5 = '82a7bf2b1f51f1988be571b8176aa545';
 const UNSIGNED_MD5 = '3d485deffe2f74d0c15f1cb23086f936';

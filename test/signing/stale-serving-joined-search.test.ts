@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Lookup, LookupOptions, SignatureServiceOptions } from '../../src/signing/signature-service.js';
 import { SignatureService } from '../../src/signing/signature-service.js';
 import { JoinedSignature, verdictKind } from '../../src/signing/verdict.js';
-import { joinedSearchSource } from '../../src/signing/verdict-sources.js';
+import { joinedSearchSource } from '../../src/backends/edr/verdict-sources.js';
 
 const MD5 = '82a7bf2b1f51f1988be571b8176aa545';
 const OTHER_MD5 = '3d485deffe2f74d0c15f1cb23086f936';
@@ -83,7 +83,7 @@ describe('stale-if-error', () => {
 
     const stale = await service.lookup(MD5, 'git');
     expect(stale).toEqual({
-      md5: MD5,
+      hash: MD5,
       name: 'git',
       entry: new JoinedSignature('git'),
       signed: true,

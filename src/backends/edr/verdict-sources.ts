@@ -1,10 +1,14 @@
-import type { VerdictSource } from './signature-service.js';
-import { SignatureInterner, type RecordedSigning } from './signature-interner.js';
-import { JoinedSignature, UnknownBinary } from './verdict.js';
-import { detachedString } from './verdict-cache.js';
+import type { HashKind, VerdictSource } from '../../signing/signature-service.js';
+import { SignatureInterner, type RecordedSigning } from '../../signing/signature-interner.js';
+import { JoinedSignature, UnknownBinary } from '../../signing/verdict.js';
+import { detachedString } from '../../signing/verdict-cache.js';
+
+/** EDR indexes binaries by md5 only. */
+const MD5_ONLY: ReadonlySet<HashKind> = new Set(['md5']);
+const INDEX_NOTE = 'Carbon Black EDR indexes md5';
 
 /**
- * The two ways a miss is answered (`CB_VERDICT_SOURCE`). Each takes its
+ * The EDR backend's two ways a miss is answered (`CB_VERDICT_SOURCE`). Each takes its
  * upstream call as a function, already guarded (bound, retries, breaker,
  * deadline): a source turns answers into cache entries and knows nothing of
  * HTTP, and a failure passes through as the rejection it is, never a verdict.
@@ -22,6 +26,8 @@ export function binaryRecordSource(
 ): VerdictSource {
   return {
     basis: 'binary-record',
+    hashKinds: MD5_ONLY,
+    indexNote: INDEX_NOTE,
     nameTested: true,
     load: async (md5) => {
       const record = await readRecord(md5);
@@ -42,6 +48,8 @@ export function joinedSearchSource(
 ): VerdictSource {
   return {
     basis: 'joined-search',
+    hashKinds: MD5_ONLY,
+    indexNote: INDEX_NOTE,
     nameTested: options.nameTested,
     load: async (md5, name) => {
       const lowerName = detachedString(name.toLowerCase());

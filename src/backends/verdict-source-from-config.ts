@@ -1,0 +1,42 @@
+import type { Config } from '../config.js';
+import type { SignatureInterner } from '../signing/signature-interner.js';
+import type { VerdictSource } from '../signing/signature-service.js';
+import type { GuardedUpstream } from '../upstream/guarded-upstream.js';
+import type { BackendReads } from './backend-clients.js';
+import { cloudVerdictSource } from './cloud/verdict-source.js';
+import { binaryRecordSource, joinedSearchSource } from './edr/verdict-sources.js';
+
+/**
+ * The one place that knows which backend answers a miss (`CB_BACKEND`, and on
+ * EDR `CB_VERDICT_SOURCE` and `CB_BINARY_READ`). Every call goes through the
+ * guard; past this, routes, cache and guard see a VerdictSource only.
+ */
+export function verdictSourceFromConfig(
+  settings: Config['carbonBlack'],
+  clients: BackendReads,
+  upstream: GuardedUpstream,
+  interner: SignatureInterner,
+  onBatch?: (size: number) => void,
+): VerdictSource {
+  if (clients.backend === 'cloud') {
+    const { cloud } = clients;
+    if (settings.cloud === undefined) throw new TypeError('CB_BACKEND=cloud needs the Cloud settings');
+    return cloudVerdictSource({
+      search: (hashes) => upstream.run((signal, deadlineAt) => cloud.searchHashes(hashes, signal, deadlineAt)),
+      batchMaxHashes: settings.cloud.batchMaxHashes,
+      batchWindowMs: settings.cloud.batchWindowMs,
+      interner,
+      ...(onBatch && { onBatch }),
+    });
+  }
+  const { edr } = clients;
+  if (settings.verdictSource === 'joined-search') {
+    return joinedSearchSource((md5, name) => upstream.run((signal) => edr.isSigned(md5, name, signal)), {
+      nameTested: settings.joinField === 'digsig_prog_name',
+    });
+  }
+  if (settings.binaryRead === 'summary') {
+    return binaryRecordSource((md5) => upstream.run((signal) => edr.binarySummary(md5, signal)), interner);
+  }
+  return binaryRecordSource((md5) => upstream.run(async (signal) => (await edr.searchBinaries([md5], signal)).get(md5)), interner);
+}
