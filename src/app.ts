@@ -27,6 +27,7 @@ import { signatureRoutes } from './routes/signatures.js';
 import { SignatureService } from './signing/signature-service.js';
 import { SignatureInterner } from './signing/signature-interner.js';
 import type { GuardedUpstream } from './upstream/guarded-upstream.js';
+import type { RequestBudget } from './upstream/request-budget.js';
 import { createGuardedUpstream } from './upstream/guarded-upstream.js';
 
 /** The EDR calls a verdict can come from (the client without its lifecycle). */
@@ -40,6 +41,8 @@ export interface AppDependencies {
    */
   carbonBlack?: EdrReads;
   cloud?: CloudReads;
+  /** Cloud: the request budget its client spends, for metrics. */
+  budget?: RequestBudget;
   /** A pino logger; none means silent. */
   logger?: FastifyBaseLogger;
   /** Wall clock in epoch ms, for tests that move time. */
@@ -147,7 +150,9 @@ export async function buildApp(config: Config, deps: AppDependencies): Promise<F
   const interner = new SignatureInterner();
   const service = new SignatureService({
     ...config.cache,
-    source: verdictSourceFromConfig(config.carbonBlack, backendReads(config, deps), upstream, interner),
+    source: verdictSourceFromConfig(config.carbonBlack, backendReads(config, deps), upstream, interner, (size) =>
+      metrics.upstreamBatch(size),
+    ),
     ...(deps.now && { now: deps.now }),
     onEvict: () => metrics.cacheEvicted(),
   });
@@ -157,6 +162,7 @@ export async function buildApp(config: Config, deps: AppDependencies): Promise<F
     upstreamInFlight: () => upstream.inFlight,
     upstreamQueued: () => upstream.queued,
     breakerState: () => upstream.breakerState,
+    ...(deps.budget && { budgetUsed: () => deps.budget!.usage().used, budgetLimit: () => deps.budget!.usage().limit }),
   });
   app.decorate('signatures', service);
   app.decorate('upstream', upstream);

@@ -46,7 +46,7 @@ if (config.carbonBlack.tlsInsecure) {
 const backend = backendClientsFromConfig(config.carbonBlack);
 
 const app = await buildApp(config, {
-  ...(backend.backend === 'edr' ? { carbonBlack: backend.edr } : { cloud: backend.cloud }),
+  ...(backend.backend === 'edr' ? { carbonBlack: backend.edr } : { cloud: backend.cloud, budget: backend.budget }),
   logger,
 });
 

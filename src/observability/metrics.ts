@@ -19,6 +19,9 @@ export interface MetricsSources {
   upstreamQueued?: () => number;
   /** The guard's current state; without it the state follows `breaker-state` events. */
   breakerState?: () => BreakerState;
+  /** Cloud: requests sent in the current window of the request budget, and its size. */
+  budgetUsed?: () => number;
+  budgetLimit?: () => number;
 }
 
 export interface MetricsOptions extends MetricsSources {
@@ -88,6 +91,7 @@ export class Metrics {
   private readonly transitions: Record<BreakerState, CounterChild>;
   private readonly httpDuration: Histogram<'method' | 'route' | 'status_code'>;
   private readonly httpByKey = new Map<string, HistogramChild>();
+  private readonly batchHashes: Histogram;
 
   constructor(options: MetricsOptions = {}) {
     const { defaultMetrics = true, ...sources } = options;
@@ -205,6 +209,23 @@ export class Metrics {
     });
     this.transitions = counterChildren(transitions, BREAKER_STATES, 'to');
 
+    gauge(
+      'signet_upstream_budget_used',
+      'Carbon Black Cloud: requests sent in the last 5 minutes, out of signet_upstream_budget_limit (0 on EDR, which has no budget).',
+      () => this.sources.budgetUsed?.() ?? 0,
+    );
+    gauge(
+      'signet_upstream_budget_limit',
+      'Carbon Black Cloud: CB_REQUESTS_PER_5_MINUTES (0 on EDR).',
+      () => this.sources.budgetLimit?.() ?? 0,
+    );
+    this.batchHashes = new Histogram({
+      name: 'signet_upstream_batch_hashes',
+      help: 'Carbon Black Cloud: hashes asked by each search job (misses that arrived together share one).',
+      buckets: [1, 2, 5, 10, 20, 50, 100],
+      registers,
+    });
+
     this.rateLimitedCounter = new Counter({
       name: 'signet_rate_limited_total',
       help: 'Requests refused with 429 by the per-caller rate limit.',
@@ -231,6 +252,11 @@ export class Metrics {
   /** `count` lets a batch report its cache hits once rather than item by item. */
   lookup(outcome: LookupOutcome, count = 1): void {
     if (count > 0) this.lookups[outcome].inc(count);
+  }
+
+  /** One search job sent for `size` hashes (the miss batcher's onBatch). */
+  upstreamBatch(size: number): void {
+    this.batchHashes.observe(size);
   }
 
   /** For VerdictCache's / SignatureService's `onEvict`. */

@@ -179,12 +179,10 @@ const verdictShape = {
   cache: cacheInfoSchema,
 };
 
-export const signatureSchema = z
-  .object(verdictShape)
-  .meta({
-    id: 'Signature',
-    description: 'The signing verdict for one binary and name. Never a verdict for a failure: failures are errors.',
-  });
+export const signatureSchema = z.object(verdictShape).meta({
+  id: 'Signature',
+  description: 'The signing verdict for one binary and name. Never a verdict for a failure: failures are errors.',
+});
 
 export const signatureParamsSchema = z.object({ hash: hashSchema });
 

@@ -56,6 +56,9 @@ const FIELDS = ['process_hash', 'process_sha256', 'process_name', 'process_publi
 
 const POLL_GROWTH = 1.5;
 
+/** What a job is created to collect: Cloud's largest page, as the official SDK asks. */
+const JOB_ROWS = 10_000;
+
 /** A 429's pause when it names none: long enough not to hammer, short next to any lookup deadline. */
 const DEFAULT_RATE_LIMIT_PAUSE_MS = 1000;
 
@@ -67,7 +70,9 @@ export async function runSearchJob(
   const asked: ReadonlySet<string> = new Set(hashes);
   const jobId = await send(context, {
     url: context.endpoints.searchJobs,
-    json: { query: buildHashQuery(hashes), fields: FIELDS, rows: context.rowsPerPage, start: 0 },
+    // The SDK creates every job with rows 10000 "due to event aggregation": the rows given here may cap what the
+    // job collects (num_available). Pages are still read rowsPerPage at a time.
+    json: { query: buildHashQuery(hashes), fields: FIELDS, rows: JOB_ROWS, start: 0 },
     read: (answer) => readJobId(answer, context.secrets),
   });
 

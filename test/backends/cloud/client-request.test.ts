@@ -51,7 +51,7 @@ describe('job creation', () => {
     const post = seen[0]!;
     expect(post.method).toBe('POST');
     expect(post.path).toBe(`/api/investigate/v2/orgs/${ORG_KEY}/processes/search_jobs`);
-    expect(post.body).toEqual({ query: `process_hash:${notepad.md5}`, fields: FIELDS, rows: 500, start: 0 });
+    expect(post.body).toEqual({ query: `process_hash:${notepad.md5}`, fields: FIELDS, rows: 10_000, start: 0 });
     expect(post.headers['content-type']).toBe('application/json');
     expect(post.headers['accept']).toBe('application/json');
   });
@@ -70,13 +70,13 @@ describe('job creation', () => {
       new AbortController().signal,
       FAR(),
     );
-    expect(seen[0]!.body).toEqual({ query: `process_hash:(${notepad.md5} OR ${tool.sha256})`, fields: FIELDS, rows: 500, start: 0 });
+    expect(seen[0]!.body).toEqual({ query: `process_hash:(${notepad.md5} OR ${tool.sha256})`, fields: FIELDS, rows: 10_000, start: 0 });
   });
 
-  it('asks rowsPerPage rows', async () => {
+  it('creates the job to collect 10000 rows, as the SDK does, and reads rowsPerPage rows a page', async () => {
     const seen = recordAll(ORIGIN, NO_DATA);
     await cloudClient({ rowsPerPage: 37 }).searchHashes([notepad.sha256], new AbortController().signal, FAR());
-    expect(seen[0]!.body).toMatchObject({ rows: 37, start: 0 });
+    expect(seen[0]!.body).toMatchObject({ rows: 10_000, start: 0 });
     expect(seen[1]!.path).toBe(`/api/investigate/v2/orgs/${ORG_KEY}/processes/search_jobs/${JOB_ID}/results?start=0&rows=37`);
   });
 });
