@@ -51,7 +51,7 @@ async function tryLookup(md5: string, name: string): Promise<{ code: string; bod
   if (!(await operation.locator('.try-out__btn').isVisible())) await operation.locator('.opblock-summary').click();
   const tryOut = operation.locator('button.try-out__btn');
   if ((await tryOut.textContent())?.trim() === 'Try it out') await tryOut.click();
-  await operation.locator('tr[data-param-name="md5"] input').fill(md5);
+  await operation.locator('tr[data-param-name="hash"] input').fill(md5);
   await operation.locator('tr[data-param-name="name"] input').fill(name);
   await operation.locator('button.execute').click();
   const response = operation.locator('.responses-wrapper .live-responses-table .response').first();
@@ -95,7 +95,7 @@ describe('Swagger UI in Chromium', () => {
     };
     page.on('request', onRequest);
     const operation = page.locator('#operations-signatures-getSignature');
-    const md5Input = operation.locator('tr[data-param-name="md5"] input');
+    const md5Input = operation.locator('tr[data-param-name="hash"] input');
     await md5Input.fill('0'.repeat(30));
     await operation.locator('button.execute').click();
     await expect.poll(async () => (await md5Input.getAttribute('class')) ?? '').toContain('invalid');
