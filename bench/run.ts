@@ -11,6 +11,7 @@ import { settingsFromEnvironment } from './lib/settings.js';
 import { round } from './lib/stats.js';
 import { runCachedBatch } from './scenarios/cached-batch.js';
 import { runCachedSingle } from './scenarios/cached-single.js';
+import { runCloudMisses } from './scenarios/cloud-misses.js';
 import type { CachedStack } from './scenarios/cached-stack.js';
 import { startCachedStack } from './scenarios/cached-stack.js';
 import { runCoalescing } from './scenarios/coalescing.js';
@@ -19,7 +20,7 @@ import { runMissPath } from './scenarios/miss-path.js';
 import { runStartup } from './scenarios/startup.js';
 
 /**
- * `npm run bench` (and `npm run bench:smoke`): builds dist/, runs the six
+ * `npm run bench` (and `npm run bench:smoke`): builds dist/, runs the seven
  * scenarios with every server in a child process on 127.0.0.1, prints a
  * table and writes bench/results/latest.json (smoke: smoke.json). Exits 1
  * only when a scenario crashed or a correctness invariant broke; a missed
@@ -100,6 +101,7 @@ await scenario('miss-path', '3 miss path', () => runMissPath(ctx));
 await scenario('coalescing', '4 coalescing', () => runCoalescing(ctx));
 await scenario('memory', '5 memory', () => runMemory(ctx));
 await scenario('startup', '6 start-up', () => runStartup(ctx));
+await scenario('cloud-misses', '7 Cloud misses', () => runCloudMisses(ctx));
 
 const figures = results.flatMap((r) => r.figures);
 const crashed = results.filter((r) => r.error !== undefined);

@@ -112,3 +112,92 @@ export async function driveBurst(
     await pool.close();
   }
 }
+
+/** One answer of driveForDuration, body read. */
+export interface TimedAnswer {
+  /** 0 when the connection failed. */
+  status: number;
+  contentType: string | undefined;
+  /** Retry-After in seconds, when the answer carried one. */
+  retryAfterSeconds: number | undefined;
+  body: string;
+  /** When the request was sent and answered, ms since the drive started. */
+  sentMs: number;
+  answeredMs: number;
+}
+
+export interface TimedDriveResult {
+  /** Requests sent; each was answered (or failed) before the drive resolved. */
+  requests: number;
+  /** The issuing window: no request was sent after it. */
+  issueMs: number;
+  /** From the first request to the last answer, the drain after the window included. */
+  elapsedMs: number;
+}
+
+/**
+ * `callers` closed-loop callers, each sending the path `next()` gives (undefined:
+ * that caller stops) as soon as it has its previous answer, for `durationMs`;
+ * then every request still out is waited for, so that no answer is lost and
+ * the next drive starts on an idle server. `onAnswer` sees every answer and may
+ * return a pause in ms before that caller's next request (a Retry-After to
+ * honour, as a polite client would); a pause never runs past the window.
+ */
+export async function driveForDuration(
+  origin: string,
+  headers: Record<string, string>,
+  options: {
+    callers: number;
+    durationMs: number;
+    next: () => string | undefined;
+    onAnswer: (path: string, answer: TimedAnswer) => number | undefined;
+  },
+): Promise<TimedDriveResult> {
+  // Lookups may wait seconds for Carbon Black: undici's default timeouts (300 s) are far above any deadline Signet applies.
+  const pool = new Pool(origin, { connections: options.callers, pipelining: 1 });
+  let requests = 0;
+  let lastAnswerMs = 0;
+  const started = performance.now();
+  const end = started + options.durationMs;
+  const caller = async (): Promise<void> => {
+    while (performance.now() < end) {
+      const path = options.next();
+      if (path === undefined) return;
+      requests++;
+      const sentMs = performance.now() - started;
+      let answer: TimedAnswer;
+      try {
+        const response = await pool.request({ method: 'GET', path, headers });
+        const body = await response.body.text();
+        const contentType = response.headers['content-type'];
+        const retryAfter = Number(response.headers['retry-after']);
+        answer = {
+          status: response.statusCode,
+          contentType: typeof contentType === 'string' ? contentType : undefined,
+          retryAfterSeconds: Number.isFinite(retryAfter) ? retryAfter : undefined,
+          body,
+          sentMs,
+          answeredMs: performance.now() - started,
+        };
+      } catch {
+        answer = {
+          status: 0,
+          contentType: undefined,
+          retryAfterSeconds: undefined,
+          body: '',
+          sentMs,
+          answeredMs: performance.now() - started,
+        };
+      }
+      lastAnswerMs = Math.max(lastAnswerMs, answer.answeredMs);
+      const pauseMs = Math.min(options.onAnswer(path, answer) ?? 0, end - performance.now());
+      if (pauseMs > 0) await new Promise((resolve) => setTimeout(resolve, pauseMs));
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: options.callers }, caller));
+    return { requests, issueMs: options.durationMs, elapsedMs: lastAnswerMs };
+  } finally {
+    await pool.close();
+  }
+}

@@ -6,7 +6,7 @@ import { baseEnv, freePort, startChild, waitFor200 } from './children.js';
 import { getJson, postJson } from './http.js';
 import { ROOT, SERVER_ENTRY, SIMULATOR_ENTRY, scratchDir } from './paths.js';
 
-/** The three kinds of server the bench starts, each in its own process on 127.0.0.1. */
+/** The three kinds of server the bench starts, each in its own process on 127.0.0.1 (the Cloud simulator: cloud-simulator.ts). */
 
 export interface SimulatorStatsView {
   processSearches: number;
@@ -83,7 +83,8 @@ export interface Signet {
 
 export interface SignetOptions {
   cbUrl: string;
-  cbToken: string;
+  /** EDR's API token; absent for CB_BACKEND=cloud, whose credentials come in `env` (see cloud-simulator.ts). */
+  cbToken?: string;
   /** Extra or overriding environment (CB_MAX_CONCURRENCY, CACHE_*...). */
   env?: Record<string, string>;
   /** node flags before the entry (--cpu-prof ...). */
@@ -119,7 +120,7 @@ export async function startSignet(options: SignetOptions): Promise<Signet> {
       HOST: '127.0.0.1',
       PORT: String(port),
       CB_URL: options.cbUrl,
-      CB_API_TOKEN: options.cbToken,
+      ...(options.cbToken !== undefined && { CB_API_TOKEN: options.cbToken }),
       API_KEYS: `bench:${lookupKey}:lookup,bench-admin:${adminKey}:admin`,
       LOG_LEVEL: 'info',
       RATE_LIMIT_PER_MINUTE: '10000000',

@@ -24,6 +24,20 @@ export interface BenchSettings {
   missConcurrency: number;
   cbMaxConcurrency: number;
   cbLatencyMs: number;
+  /** Scenario 7: alternating rounds (A B, B A, ...), each side on a fresh simulator and Signet. */
+  cloudRounds: number;
+  /** How long each side's callers keep asking; the answers still out are then waited for. */
+  cloudRoundSeconds: number;
+  cloudCallers: number;
+  /** SIMULATOR_CLOUD_JOB_MS: how long a search job takes to complete on the simulator. */
+  cloudJobMs: number;
+  /** CB_REQUESTS_PER_5_MINUTES, and the simulator's rate limit over the same window. */
+  cloudBudget: number;
+  /** CB_BATCH_MAX_HASHES and CB_BATCH_WINDOW_MS of the batched side (the defaults). */
+  cloudBatchMaxHashes: number;
+  cloudBatchWindowMs: number;
+  /** Distinct population hashes one side may ask in one round (caps a caller that is refused fast). */
+  cloudMaxLookupsPerRound: number;
   /** Scenario 4. */
   coalesceRequests: number;
   coalesceRounds: number;
@@ -51,6 +65,14 @@ export const FULL: BenchSettings = {
   missConcurrency: 64,
   cbMaxConcurrency: 8,
   cbLatencyMs: 50,
+  cloudRounds: 3,
+  cloudRoundSeconds: 15,
+  cloudCallers: 64,
+  cloudJobMs: 1500,
+  cloudBudget: 1000,
+  cloudBatchMaxHashes: 50,
+  cloudBatchWindowMs: 20,
+  cloudMaxLookupsPerRound: 100_000,
   coalesceRequests: 1000,
   coalesceRounds: 3,
   memoryEntries: 1_000_000,
@@ -69,6 +91,10 @@ export const SMOKE: BenchSettings = {
   warmupSeconds: 1,
   missMd5s: 200,
   missRounds: 1,
+  cloudRounds: 1,
+  cloudRoundSeconds: 2,
+  // Shorter than the first poll (CB_POLL_INTERVAL_MS, 500 ms): each job is done at its first poll.
+  cloudJobMs: 200,
   coalesceRounds: 1,
   memoryEntries: 100_000,
   memoryRounds: 1,
