@@ -2,13 +2,15 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import { registerAdminRoutes } from './admin-routes.js';
 import { authHook } from './auth.js';
 import { registerBinaryRoutes } from './binary-routes.js';
+import { sendCanned } from './canned-response.js';
 import type { SimulatorControl } from './control.js';
 import { Dataset } from './dataset.js';
 import { notFoundResponse } from './error-responses.js';
+import { killConnection, type OpenRequest } from './fault-delivery.js';
 import { FaultState, type FaultSettings } from './faults.js';
 import { registerInfoRoutes } from './info-routes.js';
 import { MAX_POPULATION } from './population.js';
-import { killConnection, registerProcessSearchRoutes, type OpenSearch } from './process-search-route.js';
+import { registerProcessSearchRoutes } from './process-search-route.js';
 import { createStats, resetStats } from './stats.js';
 
 /**
@@ -56,7 +58,7 @@ export async function buildSimulator(options: SimulatorOptions): Promise<Simulat
   const dataset = new Dataset(population);
   const faults = new FaultState(options.faults, options.random);
   const stats = createStats();
-  const open = new Set<OpenSearch>();
+  const open = new Set<OpenRequest>();
 
   const control: SimulatorControl = {
     stats,
@@ -81,10 +83,7 @@ export async function buildSimulator(options: SimulatorOptions): Promise<Simulat
   registerBinaryRoutes(app, { dataset, faults, stats, latencyMs, open });
   registerAdminRoutes(app, control);
   // Any other path gets the web framework's HTML 404, as on the real server (not Fastify's JSON one).
-  app.setNotFoundHandler((_request, reply) => {
-    const answer = notFoundResponse();
-    return reply.code(answer.status).headers(answer.headers).send(answer.body);
-  });
+  app.setNotFoundHandler((_request, reply) => sendCanned(reply, notFoundResponse()));
 
   return app as unknown as SimulatorInstance;
 }

@@ -1,5 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { sendCanned } from './canned-response.js';
 import { unauthorizedResponse } from './error-responses.js';
 
 /**
@@ -20,7 +21,6 @@ export function tokenMatches(expected: string, given: string | string[] | undefi
 export function authHook(token: string) {
   return async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> => {
     if (tokenMatches(token, request.headers['x-auth-token'])) return undefined;
-    const answer = unauthorizedResponse();
-    return reply.code(answer.status).headers(answer.headers).send(answer.body);
+    return sendCanned(reply, unauthorizedResponse());
   };
 }

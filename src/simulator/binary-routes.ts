@@ -1,7 +1,8 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { buildBinaryRecord } from './binary-record.js';
 import type { Dataset } from './dataset.js';
-import { notFoundResponse, queryErrorResponse, type CannedResponse } from './error-responses.js';
+import type { CannedResponse } from './canned-response.js';
+import { notFoundResponse, queryErrorResponse } from './error-responses.js';
 import { BINARY_FIELDS } from './fields.js';
 import { peekQuery } from './process-search-route.js';
 import { formatTerm, parseQuery, queryTerms, QuerySyntaxError, type QueryNode } from './query-parser.js';

@@ -1,3 +1,4 @@
+import { retryAfterHeader, type CannedResponse } from './canned-response.js';
 import type { ErrorStatus } from './faults.js';
 
 /**
@@ -6,12 +7,6 @@ import type { ErrorStatus } from './faults.js';
  * proxy, plain text from the application, JSON only for rate limiting and
  * query errors. A client that assumes every error is JSON trips over these.
  */
-
-export interface CannedResponse {
-  status: number;
-  headers: Record<string, string>;
-  body: string;
-}
 
 const HTML = 'text/html; charset=utf-8';
 const TEXT = 'text/plain; charset=utf-8';
@@ -46,7 +41,7 @@ export function notFoundResponse(): CannedResponse {
 }
 
 export function faultErrorResponse(status: ErrorStatus, retryAfterSeconds: number | undefined): CannedResponse {
-  const retryAfter: Record<string, string> = retryAfterSeconds === undefined ? {} : { 'retry-after': String(retryAfterSeconds) };
+  const retryAfter = retryAfterHeader(retryAfterSeconds);
   switch (status) {
     case 401:
       return unauthorizedResponse();

@@ -1,3 +1,4 @@
+import { indexOfHead, saltedHex, saltedMix } from './hash-mix.js';
 import type { BinaryEntry, BinaryFileInfo, BinarySigning, DigsigResult, ProcessRow, ProcessRowKey, SearchRecord } from './records.js';
 
 /**
@@ -24,52 +25,19 @@ import type { BinaryEntry, BinaryFileInfo, BinarySigning, DigsigResult, ProcessR
 
 export const MAX_POPULATION = 20_000_000;
 
-// murmur3's 32-bit finalizer: a bijection on 32-bit integers, so it can be undone.
-const MIX_1 = 0x85ebca6b;
-const MIX_2 = 0xc2b2ae35;
+// The md5's salts (hash-mix.ts): the head's, and the three check words'. cloud/population.ts's md5s
+// never equal these because its first check salt differs from CHECK_SALTS[0]; keep it so.
 const INDEX_SALT = 0x5167e75a; // keeps entry 0 from mapping to 0
 const CHECK_SALTS = [0x9e3779b9, 0x7f4a7c15, 0x94d049bb] as const;
 
-function inverseOdd(a: number): number {
-  // Newton's iteration for the inverse modulo 2^32 (each round doubles the correct bits).
-  let x = a;
-  for (let round = 0; round < 5; round += 1) x = Math.imul(x, 2 - Math.imul(a, x));
-  return x;
-}
-const MIX_1_INVERSE = inverseOdd(MIX_1);
-const MIX_2_INVERSE = inverseOdd(MIX_2);
-
-function mix(value: number): number {
-  let h = value;
-  h ^= h >>> 16;
-  h = Math.imul(h, MIX_1);
-  h ^= h >>> 13;
-  h = Math.imul(h, MIX_2);
-  h ^= h >>> 16;
-  return h >>> 0;
-}
-
-function unmix(value: number): number {
-  let h = value;
-  h ^= h >>> 16;
-  h = Math.imul(h, MIX_2_INVERSE);
-  h ^= (h >>> 13) ^ (h >>> 26);
-  h = Math.imul(h, MIX_1_INVERSE);
-  h ^= h >>> 16;
-  return h >>> 0;
-}
-
-const hex8 = (n: number): string => n.toString(16).padStart(8, '0');
-
 export function populationMd5(i: number): string {
-  const head = mix((i ^ INDEX_SALT) >>> 0);
-  return hex8(head) + CHECK_SALTS.map((salt) => hex8(mix((head ^ salt) >>> 0))).join('');
+  return saltedHex(i, INDEX_SALT, CHECK_SALTS);
 }
 
 /** The index whose populationMd5 this is (any case), or -1; ignores the population size. */
 export function populationIndexOf(md5: string): number {
   if (!/^[0-9a-f]{32}$/iu.test(md5)) return -1;
-  const i = (unmix(Number.parseInt(md5.slice(0, 8), 16)) ^ INDEX_SALT) >>> 0;
+  const i = indexOfHead(md5, INDEX_SALT);
   return i < MAX_POPULATION && populationMd5(i) === md5.toLowerCase() ? i : -1;
 }
 
@@ -212,9 +180,9 @@ interface EntryTraits {
 }
 
 function traits(i: number): EntryTraits {
-  const draw = mix((i ^ KIND_SALT) >>> 0) % 1000;
-  const detail = mix((i ^ DETAIL_SALT) >>> 0);
-  const time = mix((i ^ TIME_SALT) >>> 0);
+  const draw = saltedMix(i, KIND_SALT) % 1000;
+  const detail = saltedMix(i, DETAIL_SALT);
+  const time = saltedMix(i, TIME_SALT);
   let threshold = 0;
   let band = POPULATION_SHARES[POPULATION_SHARES.length - 1] as (typeof POPULATION_SHARES)[number];
   for (const share of POPULATION_SHARES) {
@@ -266,9 +234,7 @@ export function populationProgName(i: number): string | undefined {
  * check) and never one of the fixture md5s (a test checks that).
  */
 export function unseenMd5(i: number): string {
-  const head = mix((i ^ INDEX_SALT) >>> 0);
-  const salts = [CHECK_SALTS[0], CHECK_SALTS[1], UNSEEN_SALT];
-  return hex8(head) + salts.map((salt) => hex8(mix((head ^ salt) >>> 0))).join('');
+  return saltedHex(i, INDEX_SALT, [CHECK_SALTS[0], CHECK_SALTS[1], UNSEEN_SALT]);
 }
 
 export interface PopulationEntry {

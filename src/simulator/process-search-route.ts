@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Dataset } from './dataset.js';
-import { joinBlockedResponse, queryErrorResponse, type CannedResponse } from './error-responses.js';
+import type { CannedResponse } from './canned-response.js';
+import { joinBlockedResponse, queryErrorResponse } from './error-responses.js';
 import { usesBinaryJoin } from './matcher.js';
 import { formatTerm, parseQuery, queryTerms, QuerySyntaxError, type QueryNode } from './query-parser.js';
 import { PROCESS_ROW_KEYS, type ProcessRow } from './records.js';
@@ -13,8 +14,6 @@ import { upstreamRoute, type UpstreamContext } from './upstream-route.js';
  * (upstream-route.ts). Under the blockJoins fault a search whose query reads
  * a binary (digsig_*) field is refused with 400 {"reason":"join_blocked"}.
  */
-
-export { killConnection, type OpenSearch } from './upstream-route.js';
 
 export interface ProcessSearchContext extends UpstreamContext {
   dataset: Dataset;

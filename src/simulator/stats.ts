@@ -41,16 +41,11 @@ export function resetStats(stats: SimulatorStats): void {
   stats.binaryQueries.length = 0;
 }
 
-export function requestStarted(stats: SimulatorStats, kind: UpstreamKind): void {
+/** Counts an upstream request by its kind; fault-delivery.ts keeps inFlight and peakInFlight. */
+export function countRequest(stats: SimulatorStats, kind: UpstreamKind): void {
   if (kind === 'processSearch') stats.processSearches += 1;
   else if (kind === 'binaryRead') stats.binaryReads += 1;
   else if (kind === 'binarySearch') stats.binarySearches += 1;
-  stats.inFlight += 1;
-  if (stats.inFlight > stats.peakInFlight) stats.peakInFlight = stats.inFlight;
-}
-
-export function requestEnded(stats: SimulatorStats): void {
-  stats.inFlight -= 1;
 }
 
 function remember(list: string[], q: string): void {

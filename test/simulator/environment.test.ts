@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { readSimulatorEnvironment, SimulatorEnvironmentError } from '../../src/simulator/environment.js';
+import { readSimulatorEnvironment } from '../../src/simulator/environment.js';
+import { environmentFailure, SHARED_FAULT_ENVIRONMENT, SHARED_FAULT_SETTINGS } from './environment-helpers.js';
 
 describe('readSimulatorEnvironment', () => {
   it('has loopback defaults and generates a token', () => {
@@ -16,16 +17,7 @@ describe('readSimulatorEnvironment', () => {
       SIMULATOR_TOKEN: 'secret',
       SIMULATOR_POPULATION: '1000',
       SIMULATOR_LATENCY_MS: '50',
-      SIMULATOR_FAULT_LATENCY_MS: '5',
-      SIMULATOR_FAULT_JITTER_MS: '6',
-      SIMULATOR_FAULT_ERROR_RATE: '0.25',
-      SIMULATOR_FAULT_ERROR_STATUS: '429',
-      SIMULATOR_FAULT_RETRY_AFTER_SECONDS: '3',
-      SIMULATOR_FAULT_HANG_RATE: '0.01',
-      SIMULATOR_FAULT_RESET_RATE: '0.02',
-      SIMULATOR_FAULT_MALFORMED_RATE: '0.03',
-      SIMULATOR_FAULT_TRUNCATED_RATE: '0.04',
-      SIMULATOR_FAULT_SLOW_BODY_MS: '100',
+      ...SHARED_FAULT_ENVIRONMENT,
       SIMULATOR_FAULT_BLOCK_JOINS: 'true',
       UNRELATED: 'ignored',
     });
@@ -36,19 +28,7 @@ describe('readSimulatorEnvironment', () => {
       tokenGenerated: false,
       population: 1000,
       latencyMs: 50,
-      faults: {
-        latencyMs: 5,
-        jitterMs: 6,
-        errorRate: 0.25,
-        errorStatus: 429,
-        retryAfterSeconds: 3,
-        hangRate: 0.01,
-        resetRate: 0.02,
-        malformedRate: 0.03,
-        truncatedRate: 0.04,
-        slowBodyMs: 100,
-        blockJoins: true,
-      },
+      faults: { ...SHARED_FAULT_SETTINGS, blockJoins: true },
     });
   });
 
@@ -57,16 +37,13 @@ describe('readSimulatorEnvironment', () => {
   });
 
   it('fails with one line naming every bad variable', () => {
-    try {
-      readSimulatorEnvironment({ SIMULATOR_PORT: 'eighty', SIMULATOR_FAULT_ERROR_RATE: '1.5', SIMULATOR_FAULT_ERROR_STATUS: '404' });
-      expect.unreachable();
-    } catch (error) {
-      expect(error).toBeInstanceOf(SimulatorEnvironmentError);
-      const message = (error as Error).message;
-      expect(message).not.toContain('\n');
-      expect(message).toContain('SIMULATOR_PORT');
-      expect(message).toContain('SIMULATOR_FAULT_ERROR_RATE');
-      expect(message).toContain('SIMULATOR_FAULT_ERROR_STATUS');
-    }
+    const message = environmentFailure(readSimulatorEnvironment, {
+      SIMULATOR_PORT: 'eighty',
+      SIMULATOR_FAULT_ERROR_RATE: '1.5',
+      SIMULATOR_FAULT_ERROR_STATUS: '404',
+    });
+    expect(message).toContain('SIMULATOR_PORT');
+    expect(message).toContain('SIMULATOR_FAULT_ERROR_RATE');
+    expect(message).toContain('SIMULATOR_FAULT_ERROR_STATUS');
   });
 });

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { SimulatorInstance } from '../../src/simulator/app.js';
 import { samples } from '../../src/simulator/fixtures.js';
+import { readUntilCut } from './body-reading.js';
 import { listen, seedQuery, simulator, TOKEN } from './helpers.js';
 
 /** Faults that only show on a real connection, over loopback with Node's fetch. */
@@ -36,18 +37,7 @@ describe('socket faults', () => {
     expect(response.status).toBe(200);
     const promised = Number(response.headers.get('content-length'));
     expect(promised).toBeGreaterThan(100);
-    const reader = response.body!.getReader();
-    let received = 0;
-    const failure = await (async () => {
-      for (;;) {
-        const chunk = await reader.read();
-        if (chunk.done) return undefined;
-        received += chunk.value.length;
-      }
-    })().then(
-      () => undefined,
-      (e: unknown) => e,
-    );
+    const { received, failure } = await readUntilCut(response);
     expect(failure).toBeDefined();
     expect(received).toBeGreaterThan(0);
     expect(received).toBeLessThan(promised);

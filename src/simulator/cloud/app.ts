@@ -1,12 +1,13 @@
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify';
-import { killConnection, type OpenSearch } from '../upstream-route.js';
+import { sendCanned } from '../canned-response.js';
+import { killConnection, type OpenRequest } from '../fault-delivery.js';
 import { registerCloudAdminRoutes } from './admin-routes.js';
 import type { CloudSimulatorControl } from './control.js';
 import { authToken, resolveCredentials, type CloudCredentials } from './credentials.js';
 import { CloudDataset } from './dataset.js';
 import { notFoundResponse, serviceError } from './error-responses.js';
 import { CloudFaultState, MAX_JOB_DURATION_MS, type CloudFaultSettings } from './faults.js';
-import { gateHook, sendCanned } from './gate.js';
+import { gateHook } from './gate.js';
 import { DEFAULT_JOB_DURATION_MS, JobStore } from './jobs.js';
 import { DEFAULT_RATE_LIMIT, SlidingWindowLimiter, type RateLimitSettings } from './rate-limit.js';
 import { registerApiRoutes } from './routes.js';
@@ -67,7 +68,7 @@ export async function buildCloudSimulator(options: CloudSimulatorOptions = {}): 
   const faults = new CloudFaultState(options.faults, options.random);
   const stats = createCloudStats(() => limiter.inWindow());
   const jobs = new JobStore(now);
-  const open = new Set<OpenSearch>();
+  const open = new Set<OpenRequest>();
   const token = authToken(credentials);
   // Rows are dated back from the simulator's start, so a time_range window finds the recent ones.
   const rows = { orgKey: credentials.orgKey, anchorMs: Math.floor(now() / 1000) * 1000 };

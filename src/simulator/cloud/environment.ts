@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { SimulatorEnvironmentError, simulatorEnvironmentSchema } from '../environment.js';
+import { simulatorEnvironmentSchema } from '../environment.js';
+import { faultsFrom, flag, integer, parseEnvironment, SHARED_FAULT_VARIABLES, sharedFaultVariableSchemas } from '../environment-reading.js';
 import type { CloudCredentials } from './credentials.js';
 import { MAX_JOB_DURATION_MS, type CloudFaultSettings } from './faults.js';
 import { DEFAULT_JOB_DURATION_MS } from './jobs.js';
@@ -27,27 +28,11 @@ const backendSchema = z.object({
     .default('edr'),
 });
 
-function present(env: NodeJS.ProcessEnv): Record<string, string> {
-  return Object.fromEntries(
-    Object.entries(env).filter(
-      (entry): entry is [string, string] => entry[0].startsWith('SIMULATOR_') && entry[1] !== undefined && entry[1] !== '',
-    ),
-  );
-}
-
-function failure(error: z.ZodError): SimulatorEnvironmentError {
-  const problems = error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ');
-  return new SimulatorEnvironmentError(`invalid simulator environment: ${problems}`);
-}
-
 /** Which simulator to start; throws SimulatorEnvironmentError naming SIMULATOR_BACKEND when it is neither edr nor cloud. */
 export function readSimulatorBackend(env: NodeJS.ProcessEnv): SimulatorBackend {
-  const parsed = backendSchema.safeParse(present(env));
-  if (!parsed.success) throw failure(parsed.error);
-  return parsed.data.SIMULATOR_BACKEND;
+  return parseEnvironment(backendSchema, env).SIMULATOR_BACKEND;
 }
 
-const integer = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 const credential = (length: number) =>
   z
     .string()
@@ -67,19 +52,10 @@ export const cloudEnvironmentSchema = z.object({
   SIMULATOR_CLOUD_RATE_LIMIT: integer(1, MAX_RATE_LIMIT).default(DEFAULT_RATE_LIMIT.limit),
   SIMULATOR_CLOUD_RATE_WINDOW_MS: integer(1, MAX_RATE_WINDOW_MS).default(DEFAULT_RATE_LIMIT.windowMs),
   SIMULATOR_POPULATION: integer(0, MAX_CLOUD_POPULATION).default(0),
-  SIMULATOR_FAULT_LATENCY_MS: shared.SIMULATOR_FAULT_LATENCY_MS,
-  SIMULATOR_FAULT_JITTER_MS: shared.SIMULATOR_FAULT_JITTER_MS,
-  SIMULATOR_FAULT_ERROR_RATE: shared.SIMULATOR_FAULT_ERROR_RATE,
-  SIMULATOR_FAULT_ERROR_STATUS: shared.SIMULATOR_FAULT_ERROR_STATUS,
-  SIMULATOR_FAULT_RETRY_AFTER_SECONDS: shared.SIMULATOR_FAULT_RETRY_AFTER_SECONDS,
-  SIMULATOR_FAULT_HANG_RATE: shared.SIMULATOR_FAULT_HANG_RATE,
-  SIMULATOR_FAULT_RESET_RATE: shared.SIMULATOR_FAULT_RESET_RATE,
-  SIMULATOR_FAULT_MALFORMED_RATE: shared.SIMULATOR_FAULT_MALFORMED_RATE,
-  SIMULATOR_FAULT_TRUNCATED_RATE: shared.SIMULATOR_FAULT_TRUNCATED_RATE,
-  SIMULATOR_FAULT_SLOW_BODY_MS: shared.SIMULATOR_FAULT_SLOW_BODY_MS,
+  ...sharedFaultVariableSchemas,
   SIMULATOR_FAULT_JOB_MS: integer(0, MAX_JOB_DURATION_MS).optional(),
-  // The same true/false, 1/0, yes/no, on/off spelling as the EDR simulator's flag.
-  SIMULATOR_FAULT_JOB_NEVER_COMPLETES: shared.SIMULATOR_FAULT_BLOCK_JOINS,
+  // The same true/false, 1/0, yes/no, on/off spelling as the EDR simulator's SIMULATOR_FAULT_BLOCK_JOINS.
+  SIMULATOR_FAULT_JOB_NEVER_COMPLETES: flag.optional(),
   SIMULATOR_FAULT_BLOCK_JOINS: edrOnly('Cloud has no binary joins to block'),
   SIMULATOR_TOKEN: edrOnly('use SIMULATOR_CLOUD_API_ID and SIMULATOR_CLOUD_API_SECRET'),
   SIMULATOR_LATENCY_MS: edrOnly('use SIMULATOR_FAULT_LATENCY_MS'),
@@ -96,30 +72,14 @@ export interface CloudSimulatorSettings {
 }
 
 const FAULT_VARIABLES = {
-  SIMULATOR_FAULT_LATENCY_MS: 'latencyMs',
-  SIMULATOR_FAULT_JITTER_MS: 'jitterMs',
-  SIMULATOR_FAULT_ERROR_RATE: 'errorRate',
-  SIMULATOR_FAULT_ERROR_STATUS: 'errorStatus',
-  SIMULATOR_FAULT_RETRY_AFTER_SECONDS: 'retryAfterSeconds',
-  SIMULATOR_FAULT_HANG_RATE: 'hangRate',
-  SIMULATOR_FAULT_RESET_RATE: 'resetRate',
-  SIMULATOR_FAULT_MALFORMED_RATE: 'malformedRate',
-  SIMULATOR_FAULT_TRUNCATED_RATE: 'truncatedRate',
-  SIMULATOR_FAULT_SLOW_BODY_MS: 'slowBodyMs',
+  ...SHARED_FAULT_VARIABLES,
   SIMULATOR_FAULT_JOB_MS: 'jobDurationMs',
   SIMULATOR_FAULT_JOB_NEVER_COMPLETES: 'jobNeverCompletes',
 } as const satisfies Record<string, keyof CloudFaultSettings>;
 
 /** Reads the Cloud simulator's settings; throws SimulatorEnvironmentError with one line naming every bad variable. */
 export function readCloudSimulatorEnvironment(env: NodeJS.ProcessEnv): CloudSimulatorSettings {
-  const parsed = cloudEnvironmentSchema.safeParse({ SIMULATOR_BACKEND: 'cloud', ...present(env) });
-  if (!parsed.success) throw failure(parsed.error);
-  const e = parsed.data;
-  const faults: Partial<CloudFaultSettings> = {};
-  for (const [variable, key] of Object.entries(FAULT_VARIABLES)) {
-    const value = e[variable as keyof typeof FAULT_VARIABLES];
-    if (value !== undefined) Object.assign(faults, { [key]: value });
-  }
+  const e = parseEnvironment(cloudEnvironmentSchema, env, { SIMULATOR_BACKEND: 'cloud' });
   const credentials: Partial<CloudCredentials> = {};
   if (e.SIMULATOR_CLOUD_ORG_KEY !== undefined) credentials.orgKey = e.SIMULATOR_CLOUD_ORG_KEY;
   if (e.SIMULATOR_CLOUD_API_ID !== undefined) credentials.apiId = e.SIMULATOR_CLOUD_API_ID;
@@ -131,6 +91,6 @@ export function readCloudSimulatorEnvironment(env: NodeJS.ProcessEnv): CloudSimu
     population: e.SIMULATOR_POPULATION,
     jobDurationMs: e.SIMULATOR_CLOUD_JOB_MS,
     rateLimit: { limit: e.SIMULATOR_CLOUD_RATE_LIMIT, windowMs: e.SIMULATOR_CLOUD_RATE_WINDOW_MS },
-    faults,
+    faults: faultsFrom<CloudFaultSettings>(e, FAULT_VARIABLES),
   };
 }

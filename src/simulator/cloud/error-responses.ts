@@ -1,3 +1,4 @@
+import { retryAfterHeader, type CannedResponse } from '../canned-response.js';
 import type { ErrorStatus } from '../faults.js';
 
 /**
@@ -12,12 +13,6 @@ import type { ErrorStatus } from '../faults.js';
  *
  * No answer ever contains the caller's X-Auth-Token or any part of it.
  */
-
-export interface CannedResponse {
-  status: number;
-  headers: Record<string, string>;
-  body: string;
-}
 
 const JSON_TYPE = 'application/json;charset=UTF-8';
 const HTML = 'text/html';
@@ -44,7 +39,7 @@ export function rateLimitedResponse(retryAfterSeconds: number): CannedResponse {
   return json(
     429,
     { success: false, message: `Too many requests: retry after ${retryAfterSeconds} seconds` },
-    { 'retry-after': String(retryAfterSeconds) },
+    retryAfterHeader(retryAfterSeconds),
   );
 }
 
@@ -62,7 +57,7 @@ function loadBalancerPage(status: number, title: string): string {
 
 /** What an injected error fault answers with. */
 export function faultErrorResponse(status: ErrorStatus, retryAfterSeconds: number | undefined): CannedResponse {
-  const retryAfter: Record<string, string> = retryAfterSeconds === undefined ? {} : { 'retry-after': String(retryAfterSeconds) };
+  const retryAfter = retryAfterHeader(retryAfterSeconds);
   switch (status) {
     case 401:
       return unauthorizedResponse();

@@ -1,6 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { tokenMatches } from '../auth.js';
-import { forbiddenResponse, rateLimitedResponse, unauthorizedResponse, type CannedResponse } from './error-responses.js';
+import { sendCanned } from '../canned-response.js';
+import { forbiddenResponse, rateLimitedResponse, unauthorizedResponse } from './error-responses.js';
 import type { SlidingWindowLimiter } from './rate-limit.js';
 import type { CloudSimulatorStats, RequestKind } from './stats.js';
 
@@ -28,10 +29,6 @@ function kindOf(request: FastifyRequest): RequestKind {
   if (route === CREATE_JOB_PATH && request.method === 'POST') return 'createJob';
   if (route === RESULTS_PATH && request.method === 'GET') return 'readResults';
   return 'other';
-}
-
-export function sendCanned(reply: FastifyReply, answer: CannedResponse): FastifyReply {
-  return reply.code(answer.status).headers(answer.headers).send(answer.body);
 }
 
 export function gateHook(context: GateContext) {

@@ -1,3 +1,4 @@
+import { indexOfHead, saltedHex, saltedMix } from '../hash-mix.js';
 import type { SignatureFacts } from './fixtures.js';
 import { states, type PublisherState, type Reputation } from './states.js';
 
@@ -9,11 +10,13 @@ import { states, type PublisherState, type Reputation } from './states.js';
  * functions of i, so a lookup by md5 or sha256 decodes i in O(1), and a
  * population of millions costs no start-up time or memory.
  *
- * Hashes: the first 8 hex digits are a 32-bit bijective mix of i with a salt;
- * the rest are further mixes of those 8 with other salts, acting as a
- * checksum. The salts differ from the EDR population's, and an EDR md5 and a
+ * Hashes (../hash-mix.ts, the EDR population's construction): the first 8
+ * hex digits are a 32-bit bijective mix of i with a salt; the rest are
+ * further mixes of those 8 with other salts, acting as a checksum. The salts
+ * differ from the EDR population's (../population.ts), and an EDR md5 and a
  * Cloud md5 can never be equal: with the same first word their second words
- * are mixes of that word with different salts, and the mix is a bijection.
+ * are mixes of that word with different salts (its CHECK_SALTS[0], our
+ * MD5_CHECK_SALTS[0]; keep those two different), and the mix is a bijection.
  *
  * Binary i runs in 1 to 8 process rows (`rowCount`); all rows of a
  * population binary carry the same signature facts.
@@ -23,41 +26,6 @@ export const MAX_CLOUD_POPULATION = 20_000_000;
 /** The most process rows a population binary has (the data set encodes rows of binary i as i * 8 + k). */
 export const MAX_POPULATION_ROWS = 8;
 
-// murmur3's 32-bit finalizer and its inverse (the same construction as the EDR population's, other salts).
-const MIX_1 = 0x85ebca6b;
-const MIX_2 = 0xc2b2ae35;
-
-function inverseOdd(a: number): number {
-  // Newton's iteration for the inverse modulo 2^32: each round doubles the number of correct bits.
-  let x = a;
-  for (let round = 0; round < 5; round += 1) x = Math.imul(x, 2 - Math.imul(a, x));
-  return x;
-}
-const MIX_1_INVERSE = inverseOdd(MIX_1);
-const MIX_2_INVERSE = inverseOdd(MIX_2);
-
-function mix(value: number): number {
-  let h = value;
-  h ^= h >>> 16;
-  h = Math.imul(h, MIX_1);
-  h ^= h >>> 13;
-  h = Math.imul(h, MIX_2);
-  h ^= h >>> 16;
-  return h >>> 0;
-}
-
-function unmix(value: number): number {
-  let h = value;
-  h ^= h >>> 16;
-  h = Math.imul(h, MIX_2_INVERSE);
-  h ^= (h >>> 13) ^ (h >>> 26);
-  h = Math.imul(h, MIX_1_INVERSE);
-  h ^= h >>> 16;
-  return h >>> 0;
-}
-
-const hex8 = (n: number): string => n.toString(16).padStart(8, '0');
-
 const MD5_SALT = 0x2c1b3c6d;
 const MD5_CHECK_SALTS = [0x1b873593, 0xcc9e2d51, 0xe6546b64] as const;
 const SHA256_SALT = 0x6b43a9b5;
@@ -65,17 +33,12 @@ const SHA256_CHECK_SALTS = [0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19, 0x42
 // An unseen hash uses this salt for its last word instead, so it never passes the check.
 const UNSEEN_SALT = 0xe9b5dba5;
 
-function hashFrom(i: number, salt: number, checks: readonly number[]): string {
-  const head = mix((i ^ salt) >>> 0);
-  return hex8(head) + checks.map((check) => hex8(mix((head ^ check) >>> 0))).join('');
-}
-
 export function cloudPopulationMd5(i: number): string {
-  return hashFrom(i, MD5_SALT, MD5_CHECK_SALTS);
+  return saltedHex(i, MD5_SALT, MD5_CHECK_SALTS);
 }
 
 export function cloudPopulationSha256(i: number): string {
-  return hashFrom(i, SHA256_SALT, SHA256_CHECK_SALTS);
+  return saltedHex(i, SHA256_SALT, SHA256_CHECK_SALTS);
 }
 
 /** The index whose md5 or sha256 this is (any case), or -1; ignores the population size. */
@@ -86,15 +49,15 @@ export function cloudPopulationIndexOf(hash: string): number {
   if (/^[0-9a-f]{32}$/u.test(lower)) [salt, encode] = [MD5_SALT, cloudPopulationMd5];
   else if (/^[0-9a-f]{64}$/u.test(lower)) [salt, encode] = [SHA256_SALT, cloudPopulationSha256];
   else return -1;
-  const i = (unmix(Number.parseInt(lower.slice(0, 8), 16)) ^ salt) >>> 0;
+  const i = indexOfHead(lower, salt);
   return i < MAX_CLOUD_POPULATION && encode(i) === lower ? i : -1;
 }
 
 /** An md5 and a sha256 in the population's shape that no binary has (distinct for each i). */
 export function cloudUnseenHashes(i: number): { md5: string; sha256: string } {
   return {
-    md5: hashFrom(i, MD5_SALT, [...MD5_CHECK_SALTS.slice(0, -1), UNSEEN_SALT]),
-    sha256: hashFrom(i, SHA256_SALT, [...SHA256_CHECK_SALTS.slice(0, -1), UNSEEN_SALT]),
+    md5: saltedHex(i, MD5_SALT, [...MD5_CHECK_SALTS.slice(0, -1), UNSEEN_SALT]),
+    sha256: saltedHex(i, SHA256_SALT, [...SHA256_CHECK_SALTS.slice(0, -1), UNSEEN_SALT]),
   };
 }
 
@@ -220,7 +183,7 @@ export interface CloudPopulationEntry extends SignatureFacts {
 }
 
 function bandOf(i: number): Band {
-  const draw = mix((i ^ KIND_SALT) >>> 0) % 1000;
+  const draw = saltedMix(i, KIND_SALT) % 1000;
   let threshold = 0;
   for (const band of CLOUD_POPULATION_SHARES) {
     threshold += band.perMille;
@@ -231,7 +194,7 @@ function bandOf(i: number): Band {
 
 /** 55% one row, 25% two, 12% three, 5% four, 3% five to eight. */
 function rowCountOf(i: number): number {
-  const draw = mix((i ^ ROWS_SALT) >>> 0);
+  const draw = saltedMix(i, ROWS_SALT);
   const share = draw % 100;
   if (share < 55) return 1;
   if (share < 80) return 2;
@@ -262,7 +225,7 @@ export function cloudPopulationIndexOfName(name: string): number {
 /** Everything about binary i, computed from i alone. */
 export function cloudPopulationEntry(i: number): CloudPopulationEntry {
   const band = bandOf(i);
-  const detail = mix((i ^ DETAIL_SALT) >>> 0);
+  const detail = saltedMix(i, DETAIL_SALT);
   let publisher: readonly string[] | undefined;
   if (band.publisher === 'windows') publisher = ['Microsoft Windows'];
   else if (band.publisher === 'vendor') publisher = [VENDORS[detail % VENDORS.length] as string];

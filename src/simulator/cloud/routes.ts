@@ -1,7 +1,8 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { CannedResponse } from '../canned-response.js';
 import type { CloudDataset } from './dataset.js';
 import { apiRoute, type DeliveryContext } from './delivery.js';
-import { notFoundResponse, serviceError, type CannedResponse } from './error-responses.js';
+import { notFoundResponse, serviceError } from './error-responses.js';
 import { CREATE_JOB_PATH, RESULTS_PATH } from './gate.js';
 import type { JobStore } from './jobs.js';
 import { queryHashes } from './query.js';

@@ -80,85 +80,51 @@ export const ALL_FIELDS = [
 export type RowField = (typeof ALL_FIELDS)[number];
 
 /**
- * What a row carries when the job did not name its fields, or named only
- * "*": the key set of the SDK's recorded process search results. Note what
- * is missing: process_sha256, process_publisher and process_publisher_state
- * must be asked for.
+ * The fields the SDK's recorded process search results do not carry: a job
+ * that names no fields, or only "*", gets every other one (DEFAULT_FIELDS).
+ * Note process_sha256, process_publisher and process_publisher_state among
+ * them: a lookup must ask for those.
  */
-export const DEFAULT_FIELDS: readonly RowField[] = [
-  'backend_timestamp',
-  'childproc_count',
-  'crossproc_count',
-  'device_external_ip',
-  'device_group_id',
-  'device_id',
-  'device_internal_ip',
-  'device_name',
-  'device_os',
-  'device_policy_id',
-  'device_timestamp',
+const NAMED_ONLY: ReadonlySet<RowField> = new Set<RowField>([
+  'device_location',
+  'device_os_version',
+  'device_policy',
+  'device_target_priority',
+  'document_guid',
+  'parent_effective_reputation',
+  'parent_publisher_state',
+  'parent_reputation',
+  'process_cmdline_length',
+  'process_publisher',
+  'process_publisher_state',
+  'process_sha256',
+  'process_start_time',
+  'process_terminated',
+]);
+
+/** What a row carries when the job did not name its fields, or named only "*": the recorded key set, alphabetically. */
+export const DEFAULT_FIELDS: readonly RowField[] = ALL_FIELDS.filter((field) => !NAMED_ONLY.has(field));
+
+/** The fields a job may not sort on: the lists (several values per row) and the three flags. */
+const UNSORTABLE: ReadonlySet<RowField> = new Set<RowField>([
   'enriched',
   'enriched_event_type',
   'event_type',
-  'filemod_count',
-  'ingress_time',
   'legacy',
-  'modload_count',
-  'netconn_count',
-  'org_id',
-  'parent_guid',
   'parent_hash',
-  'parent_name',
-  'parent_pid',
+  'parent_publisher_state',
   'process_cmdline',
-  'process_effective_reputation',
-  'process_guid',
+  'process_cmdline_length',
   'process_hash',
-  'process_name',
   'process_pid',
-  'process_reputation',
+  'process_publisher',
+  'process_publisher_state',
+  'process_terminated',
   'process_username',
-  'regmod_count',
-  'scriptload_count',
-];
-
-/** Fields a job may sort on: the ones with a single value per row. */
-export const SORTABLE_FIELDS: ReadonlySet<string> = new Set<RowField>([
-  'backend_timestamp',
-  'childproc_count',
-  'crossproc_count',
-  'device_external_ip',
-  'device_group_id',
-  'device_id',
-  'device_internal_ip',
-  'device_location',
-  'device_name',
-  'device_os',
-  'device_os_version',
-  'device_policy',
-  'device_policy_id',
-  'device_target_priority',
-  'device_timestamp',
-  'document_guid',
-  'filemod_count',
-  'ingress_time',
-  'modload_count',
-  'netconn_count',
-  'org_id',
-  'parent_effective_reputation',
-  'parent_guid',
-  'parent_name',
-  'parent_pid',
-  'parent_reputation',
-  'process_effective_reputation',
-  'process_guid',
-  'process_name',
-  'process_reputation',
-  'process_sha256',
-  'process_start_time',
-  'regmod_count',
-  'scriptload_count',
 ]);
+
+/** Fields a job may sort on: every other one. */
+export const SORTABLE_FIELDS: ReadonlySet<string> = new Set<string>(ALL_FIELDS.filter((field) => !UNSORTABLE.has(field)));
 
 /** A 32-bit mix of a number, to spread row attributes (not a hash anyone depends on). */
 function spread(value: number): number {

@@ -1,18 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { readCloudSimulatorEnvironment, readSimulatorBackend } from '../../../src/simulator/cloud/environment.js';
-import { SimulatorEnvironmentError } from '../../../src/simulator/environment.js';
+import { environmentFailure, SHARED_FAULT_ENVIRONMENT, SHARED_FAULT_SETTINGS } from '../environment-helpers.js';
 
-function failure(env: NodeJS.ProcessEnv, read: (env: NodeJS.ProcessEnv) => unknown = readCloudSimulatorEnvironment): string {
-  try {
-    read(env);
-  } catch (error) {
-    expect(error).toBeInstanceOf(SimulatorEnvironmentError);
-    const message = (error as Error).message;
-    expect(message).not.toContain('\n');
-    return message;
-  }
-  throw new Error('accepted');
-}
+const failure = (env: NodeJS.ProcessEnv): string => environmentFailure(readCloudSimulatorEnvironment, env);
 
 describe('readSimulatorBackend', () => {
   it('defaults to edr and reads cloud in any case', () => {
@@ -23,7 +13,7 @@ describe('readSimulatorBackend', () => {
   });
 
   it('names SIMULATOR_BACKEND when it is neither', () => {
-    expect(failure({ SIMULATOR_BACKEND: 'defense' }, readSimulatorBackend)).toContain('SIMULATOR_BACKEND');
+    expect(environmentFailure(readSimulatorBackend, { SIMULATOR_BACKEND: 'defense' })).toContain('SIMULATOR_BACKEND');
   });
 });
 
@@ -52,16 +42,7 @@ describe('readCloudSimulatorEnvironment', () => {
       SIMULATOR_CLOUD_RATE_LIMIT: '50',
       SIMULATOR_CLOUD_RATE_WINDOW_MS: '10000',
       SIMULATOR_POPULATION: '5000',
-      SIMULATOR_FAULT_LATENCY_MS: '5',
-      SIMULATOR_FAULT_JITTER_MS: '6',
-      SIMULATOR_FAULT_ERROR_RATE: '0.25',
-      SIMULATOR_FAULT_ERROR_STATUS: '429',
-      SIMULATOR_FAULT_RETRY_AFTER_SECONDS: '3',
-      SIMULATOR_FAULT_HANG_RATE: '0.01',
-      SIMULATOR_FAULT_RESET_RATE: '0.02',
-      SIMULATOR_FAULT_MALFORMED_RATE: '0.03',
-      SIMULATOR_FAULT_TRUNCATED_RATE: '0.04',
-      SIMULATOR_FAULT_SLOW_BODY_MS: '100',
+      ...SHARED_FAULT_ENVIRONMENT,
       SIMULATOR_FAULT_JOB_MS: '900',
       SIMULATOR_FAULT_JOB_NEVER_COMPLETES: 'yes',
       UNRELATED: 'ignored',
@@ -73,20 +54,7 @@ describe('readCloudSimulatorEnvironment', () => {
       population: 5000,
       jobDurationMs: 200,
       rateLimit: { limit: 50, windowMs: 10_000 },
-      faults: {
-        latencyMs: 5,
-        jitterMs: 6,
-        errorRate: 0.25,
-        errorStatus: 429,
-        retryAfterSeconds: 3,
-        hangRate: 0.01,
-        resetRate: 0.02,
-        malformedRate: 0.03,
-        truncatedRate: 0.04,
-        slowBodyMs: 100,
-        jobDurationMs: 900,
-        jobNeverCompletes: true,
-      },
+      faults: { ...SHARED_FAULT_SETTINGS, jobDurationMs: 900, jobNeverCompletes: true },
     });
   });
 

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { CloudSimulatorInstance } from '../../../src/simulator/cloud/app.js';
 import { cloudFixtures } from '../../../src/simulator/cloud/fixtures.js';
+import { readUntilCut } from '../body-reading.js';
 import { cloudSimulator, JOBS_PATH, LOOKUP_FIELDS, TOKEN } from './helpers.js';
 
 /** Faults that only show on a real connection, over loopback with Node's fetch. */
@@ -43,18 +44,7 @@ describe('socket faults', () => {
     expect(response.status).toBe(200);
     const promised = Number(response.headers.get('content-length'));
     expect(promised).toBeGreaterThan(10_000);
-    let received = 0;
-    const reader = (response.body as ReadableStream<Uint8Array>).getReader();
-    const failure = await (async () => {
-      for (;;) {
-        const chunk = await reader.read();
-        if (chunk.done) return undefined;
-        received += chunk.value.length;
-      }
-    })().then(
-      () => undefined,
-      (error: unknown) => error,
-    );
+    const { received, failure } = await readUntilCut(response);
     expect(failure).toBeDefined();
     expect(received).toBeGreaterThan(0);
     expect(received).toBeLessThan(promised);

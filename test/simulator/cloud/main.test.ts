@@ -1,37 +1,14 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { cloudFixtures, unseenFixture } from '../../../src/simulator/cloud/fixtures.js';
+import { bannerOf, exitCodeAfter, startMain } from '../main-process.js';
 
 /** `SIMULATOR_BACKEND=cloud npm run simulator` end to end: the entry point in a child process, on loopback. */
 
-const MAIN = fileURLToPath(new URL('../../../src/simulator/main.ts', import.meta.url));
-
-function start(env: Record<string, string>) {
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN], {
-    env: { PATH: process.env.PATH ?? '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  return { child, output: () => stdout, errors: () => stderr };
-}
-
-async function banner(run: ReturnType<typeof start>): Promise<string> {
-  const deadline = Date.now() + 15_000;
-  while (!run.output().includes('admin:')) {
-    if (Date.now() > deadline || run.child.exitCode !== null) throw new Error(`no banner: ${run.output()} ${run.errors()}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  return run.output();
-}
-
 describe('simulator main, SIMULATOR_BACKEND=cloud', () => {
   it('prints the credentials, limits, samples and working curl commands, serves, and exits 0 on SIGTERM', async () => {
-    const run = start({
+    const run = startMain({
       SIMULATOR_BACKEND: 'cloud',
       SIMULATOR_PORT: '0',
       SIMULATOR_CLOUD_ORG_KEY: 'MAINTEST',
@@ -41,9 +18,8 @@ describe('simulator main, SIMULATOR_BACKEND=cloud', () => {
       SIMULATOR_CLOUD_RATE_LIMIT: '77',
       SIMULATOR_FAULT_ERROR_STATUS: '502',
     });
-    const exited = once(run.child, 'exit');
-    try {
-      const text = await banner(run);
+    const code = await exitCodeAfter(run, async () => {
+      const text = await bannerOf(run);
       const url = /Cloud simulator listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(text)?.[1];
       expect(url).toBeDefined();
       expect(text).toContain('org key:      MAINTEST');
@@ -79,24 +55,18 @@ describe('simulator main, SIMULATOR_BACKEND=cloud', () => {
 
       const faults = await fetch(`${url}/__simulator/faults`, { headers: { 'x-auth-token': 'MAINSECRET00000000000000/MAINAPIID0' } });
       expect(await faults.json()).toMatchObject({ errorStatus: 502 });
-    } finally {
-      run.child.kill('SIGTERM');
-    }
-    const [code] = await exited;
+    });
     expect(code).toBe(0);
   }, 30_000);
 
   it('generates the credentials it is not given and says so', async () => {
-    const run = start({ SIMULATOR_BACKEND: 'cloud', SIMULATOR_PORT: '0' });
-    const exited = once(run.child, 'exit');
-    try {
-      const text = await banner(run);
+    const run = startMain({ SIMULATOR_BACKEND: 'cloud', SIMULATOR_PORT: '0' });
+    const code = await exitCodeAfter(run, async () => {
+      const text = await bannerOf(run);
       expect(text).toMatch(/org key: {6}[A-Z0-9]{8} {3}\(generated; set SIMULATOR_CLOUD_ORG_KEY to choose one\)/);
       expect(text).toMatch(/X-Auth-Token: [A-Z0-9]{24}\/[A-Z0-9]{10}\n/);
-    } finally {
-      run.child.kill('SIGTERM');
-    }
-    expect((await exited)[0]).toBe(0);
+    });
+    expect(code).toBe(0);
   }, 30_000);
 
   it('refuses a bad environment with one line naming the variables and exit code 2', async () => {
@@ -108,7 +78,7 @@ describe('simulator main, SIMULATOR_BACKEND=cloud', () => {
       [{ SIMULATOR_BACKEND: 'defense' }, ['SIMULATOR_BACKEND']],
     ];
     for (const [env, named] of cases) {
-      const run = start(env);
+      const run = startMain(env);
       const [code] = await once(run.child, 'exit');
       expect(code).toBe(2);
       const lines = run.errors().trim().split('\n');
