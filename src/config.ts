@@ -87,7 +87,7 @@ export const environmentSchema = z.object({
       'For `CB_VERDICT_SOURCE=joined-search`: `digsig_prog_name` joins on the program name in the signature (the seed query); `digsig_result` asks `digsig_result:Signed` and ignores the name.',
     ),
   CB_TIMEOUT_MS: integer(1, 600_000)
-    .default(10_000)
+    .default(3000)
     .describe(
       'Time allowed for one Carbon Black request, body included, in milliseconds; the client aborts it with `CB_TIMEOUT`, retried once per lookup when a whole attempt still fits in `CB_DEADLINE_MS`.',
     ),
@@ -97,8 +97,10 @@ export const environmentSchema = z.object({
     .describe('Most lookups waiting for a Carbon Black slot; beyond it a lookup is refused with 503 and `Retry-After`.'),
   CB_RETRIES: integer(0, 10).default(2).describe('Retries of a transient Carbon Black failure (connection error, 429, 502, 503, 504).'),
   CB_DEADLINE_MS: integer(1, 600_000)
-    .default(15_000)
-    .describe('Overall time one lookup may spend on Carbon Black, queueing and retries included, in milliseconds.'),
+    .default(8000)
+    .describe(
+      'Overall time one lookup may spend on Carbon Black, queueing and retries included, in milliseconds: the longest a caller waits for an answer, so keep it below the SOAR HTTP step timeout.',
+    ),
   CB_BREAKER_THRESHOLD: integer(1, 1000)
     .default(5)
     .describe('Consecutive failed lookups (each after its retries) that open the circuit breaker.'),

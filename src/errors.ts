@@ -22,7 +22,12 @@ export interface ProblemInit {
   errors?: FieldError[];
   /** Seconds, sent as the Retry-After header. */
   retryAfterSeconds?: number;
+  /** Whether the same request may succeed later. Default: by status (408, 429, 503, 504 yes; others no). */
+  retryable?: boolean;
 }
+
+/** Statuses that say "later" by themselves; a 502 depends on what failed (fromCarbonBlack decides). */
+const RETRYABLE_STATUSES: ReadonlySet<number> = new Set([408, 429, 503, 504]);
 
 export class HttpProblem extends Error {
   override name = 'HttpProblem';
@@ -32,6 +37,13 @@ export class HttpProblem extends Error {
   readonly detail: string;
   readonly errors: FieldError[] | undefined;
   readonly retryAfterSeconds: number | undefined;
+  /**
+   * The field a SOAR playbook branches on: true when sending the same request
+   * later may succeed (Carbon Black or Signet is busy or failing for now),
+   * false when something must be fixed first (the input, a key, a token, a
+   * certificate, a bug).
+   */
+  readonly retryable: boolean;
 
   constructor(init: ProblemInit) {
     super(init.detail);
@@ -41,6 +53,7 @@ export class HttpProblem extends Error {
     this.detail = init.detail;
     this.errors = init.errors;
     this.retryAfterSeconds = init.retryAfterSeconds;
+    this.retryable = init.retryable ?? RETRYABLE_STATUSES.has(init.status);
   }
 
   /** `urn:signet:problem:<code in kebab case>`: stable, and no promise of a web page. */
@@ -49,22 +62,47 @@ export class HttpProblem extends Error {
   }
 }
 
-const upstreamTitles: Record<string, string> = {
-  CB_TOKEN_REJECTED: 'Carbon Black rejected the API token',
-  CB_TLS_UNTRUSTED: "Carbon Black's TLS certificate is not trusted",
+/** One specific title per Carbon Black failure, so a reader knows what failed without the code. */
+const upstreamTitles: Record<CarbonBlackError['code'], string> = {
+  CB_UNREACHABLE: 'Carbon Black is unreachable',
   CB_TIMEOUT: 'Carbon Black timed out',
+  CB_TOKEN_REJECTED: 'Carbon Black rejected the API token',
+  CB_QUERY_REJECTED: 'Carbon Black rejected the search',
   CB_RATE_LIMITED: 'Carbon Black is rate limiting Signet',
+  CB_SERVER_ERROR: 'Carbon Black answered with a server error',
+  CB_UNEXPECTED_STATUS: 'Carbon Black answered an unexpected status',
+  CB_MALFORMED_RESPONSE: 'Carbon Black sent an answer Signet cannot read',
+  CB_TLS_UNTRUSTED: "Carbon Black's TLS certificate is not trusted",
 };
 
-const upstreamDetails: Record<string, string> = {
-  CB_TOKEN_REJECTED: "Carbon Black refused Signet's API token; an operator must check CB_API_TOKEN.",
-  CB_TLS_UNTRUSTED: "Carbon Black's TLS certificate was not trusted; an operator must set CB_CA_FILE to its CA.",
-  CB_UNREACHABLE: 'Carbon Black could not be reached.',
-  CB_TIMEOUT: 'Carbon Black did not answer in time.',
-  CB_MALFORMED_RESPONSE: 'Carbon Black sent a response Signet could not read.',
-  CB_QUERY_REJECTED: 'Carbon Black rejected the search.',
-  CB_RATE_LIMITED: 'Carbon Black asked Signet to slow down; try again later.',
+const upstreamDetails: Partial<Record<CarbonBlackError['code'], string>> = {
+  CB_TOKEN_REJECTED:
+    "Carbon Black refused Signet's credentials; an operator must check CB_API_TOKEN (EDR) or CB_API_ID and CB_API_SECRET (Cloud). Retrying will not help.",
+  CB_TLS_UNTRUSTED:
+    "Carbon Black's TLS certificate was not trusted; an operator must set CB_CA_FILE to its CA or fix the certificate. Retrying will not help.",
+  CB_UNREACHABLE: 'Carbon Black could not be reached; try again later.',
+  CB_TIMEOUT: 'Carbon Black did not answer in time; try again later.',
+  CB_MALFORMED_RESPONSE: 'Carbon Black sent a response Signet could not read; try again later.',
+  CB_QUERY_REJECTED: "Carbon Black rejected the search Signet sent; an operator must look at Signet's log. Retrying will not help.",
+  CB_RATE_LIMITED: 'Carbon Black asked Signet to slow down; try again after Retry-After.',
+  CB_UNEXPECTED_STATUS:
+    'Carbon Black answered a status Signet does not expect (a proxy or a wrong CB_URL path); an operator must check CB_URL. Retrying will not help.',
 };
+
+/** Carbon Black failures that may heal by themselves; the others need an operator. */
+const TRANSIENT_UPSTREAM: ReadonlySet<CarbonBlackError['code']> = new Set([
+  'CB_UNREACHABLE',
+  'CB_TIMEOUT',
+  'CB_RATE_LIMITED',
+  'CB_SERVER_ERROR',
+  'CB_MALFORMED_RESPONSE',
+]);
+
+/**
+ * When to try a transient failure again, for a caller with no better idea:
+ * Signet already retried it with backoff, so at once would likely fail the same way.
+ */
+const TRANSIENT_RETRY_AFTER_SECONDS = 5;
 
 /** Maps an upstream failure to what the caller is told. Unknown errors become a bare 500. */
 export function problemFromError(error: unknown): HttpProblem {
@@ -76,12 +114,17 @@ export function problemFromError(error: unknown): HttpProblem {
 
 function fromCarbonBlack(error: CarbonBlackError): HttpProblem {
   const { code } = error;
+  const retryable = TRANSIENT_UPSTREAM.has(code);
+  const retryAfterSeconds =
+    code === 'CB_RATE_LIMITED' ? Math.max(1, Math.ceil((error.retryAfterMs ?? 1000) / 1000)) : TRANSIENT_RETRY_AFTER_SECONDS;
   return new HttpProblem({
     code,
     status: code === 'CB_TIMEOUT' ? 504 : code === 'CB_RATE_LIMITED' ? 503 : 502,
-    title: upstreamTitles[code] ?? 'Carbon Black error',
-    detail: upstreamDetails[code] ?? `Carbon Black answered ${error.upstreamStatus ?? 'with an error'}.`,
-    ...(code === 'CB_RATE_LIMITED' && { retryAfterSeconds: Math.max(1, Math.ceil((error.retryAfterMs ?? 1000) / 1000)) }),
+    title: upstreamTitles[code],
+    detail:
+      upstreamDetails[code] ?? `Carbon Black answered ${error.upstreamStatus ?? 'with an error'}${retryable ? '; try again later.' : '.'}`,
+    retryable,
+    ...(retryable && { retryAfterSeconds }),
   });
 }
 
@@ -126,7 +169,8 @@ function fromGuard(error: UpstreamError): HttpProblem {
         status: 504,
         code: error.code,
         title: 'Carbon Black timed out',
-        detail: 'Carbon Black did not give a verdict within the lookup deadline.',
+        detail: 'Carbon Black did not give a verdict within the lookup deadline (CB_DEADLINE_MS); try again later.',
+        retryAfterSeconds: TRANSIENT_RETRY_AFTER_SECONDS,
       });
   }
 }

@@ -11,8 +11,22 @@ type Examples = Record<string, Example>;
 const MD5_PATH = '/v1/signatures/82a7bf2b1f51f1988be571b8176aa545';
 const BATCH_PATH = '/v1/signatures/batch';
 
+/** As errors.ts decides: these statuses are retryable by themselves, and these 502s heal by themselves. */
+const RETRYABLE_STATUSES = new Set([408, 429, 503, 504]);
+const RETRYABLE_502 = new Set(['CB_UNREACHABLE', 'CB_SERVER_ERROR', 'CB_MALFORMED_RESPONSE']);
+
 function problem(status: number, code: string, title: string, detail: string, instance: string, extra: object = {}) {
-  return { type: `urn:signet:problem:${code.toLowerCase().replaceAll('_', '-')}`, title, status, detail, instance, code, ...extra };
+  const retryable = RETRYABLE_STATUSES.has(status) || (status === 502 && RETRYABLE_502.has(code));
+  return {
+    type: `urn:signet:problem:${code.toLowerCase().replaceAll('_', '-')}`,
+    title,
+    status,
+    detail,
+    instance,
+    code,
+    retryable,
+    ...extra,
+  };
 }
 
 const cache = (status: string, hit: boolean) => ({
@@ -152,7 +166,23 @@ const single: Record<string, Examples> = {
   '502': {
     upstream: {
       summary: 'Carbon Black answered an error',
-      value: problem(502, 'CB_SERVER_ERROR', 'Carbon Black error', 'Carbon Black answered 500.', MD5_PATH),
+      value: problem(
+        502,
+        'CB_SERVER_ERROR',
+        'Carbon Black answered with a server error',
+        'Carbon Black answered 500; try again later.',
+        MD5_PATH,
+      ),
+    },
+    tokenRejected: {
+      summary: 'Carbon Black refused the credentials: not retryable, an operator must fix them',
+      value: problem(
+        502,
+        'CB_TOKEN_REJECTED',
+        'Carbon Black rejected the API token',
+        "Carbon Black refused Signet's credentials; an operator must check CB_API_TOKEN (EDR) or CB_API_ID and CB_API_SECRET (Cloud). Retrying will not help.",
+        MD5_PATH,
+      ),
     },
   },
   '503': {
@@ -184,7 +214,7 @@ const single: Record<string, Examples> = {
         504,
         'UPSTREAM_DEADLINE',
         'Carbon Black timed out',
-        'Carbon Black did not give a verdict within the lookup deadline.',
+        'Carbon Black did not give a verdict within the lookup deadline (CB_DEADLINE_MS); try again later.',
         MD5_PATH,
       ),
     },
@@ -207,12 +237,20 @@ const batch: Record<string, Examples> = {
               title: 'Invalid request',
               detail: '"md5" must be 32 hexadecimal digits',
               field: 'md5',
+              retryable: false,
             },
           },
           {
             md5: '3d485deffe2f74d0c15f1cb23086f936',
             name: 'nc',
-            error: { status: 502, code: 'CB_SERVER_ERROR', title: 'Carbon Black error', detail: 'Carbon Black answered 500.' },
+            error: {
+              status: 502,
+              code: 'CB_SERVER_ERROR',
+              title: 'Carbon Black answered with a server error',
+              detail: 'Carbon Black answered 500; try again later.',
+              retryable: true,
+              retryAfterSeconds: 5,
+            },
           },
         ],
       },

@@ -48,6 +48,7 @@ const responses = new Map<number, string>(
       status: problem.status,
       detail: problem.detail,
       code: problem.code,
+      retryable: problem.retryable,
     });
     const headers = Object.entries(API_HEADERS)
       .map(([name, value]) => `${name}: ${value}\r\n`)

@@ -86,6 +86,7 @@ export function sendProblem(reply: FastifyReply, request: FastifyRequest, proble
       detail: problem.detail,
       instance: request.url.split('?', 1)[0],
       code: problem.code,
+      retryable: problem.retryable,
       ...(problem.errors && { errors: problem.errors }),
     });
 }

@@ -23,7 +23,7 @@ export interface InvalidItem {
   /** The sha256 likewise, present only when the item had a `sha256` key. */
   sha256?: string | null;
   name: string | null;
-  error: { status: 400; code: 'INVALID_REQUEST'; title: string; detail: string; field: string };
+  error: { status: 400; code: 'INVALID_REQUEST'; title: string; detail: string; field: string; retryable: false };
 }
 
 // eslint-disable-next-line no-control-regex -- matching control characters is the point
@@ -74,6 +74,7 @@ function unindexed(sha256: string, name: string, indexNote: string): InvalidItem
       title: 'Invalid request',
       detail: `"sha256" cannot be looked up: ${indexNote}; send the binary's md5`,
       field: 'sha256',
+      retryable: false,
     },
   };
 }
@@ -111,6 +112,6 @@ function invalidItem(item: unknown): InvalidItem {
     md5,
     ...(hasSha256 && { sha256 }),
     name,
-    error: { status: 400, code: 'INVALID_REQUEST', title: 'Invalid request', detail: `"${field}" ${message}`, field },
+    error: { status: 400, code: 'INVALID_REQUEST', title: 'Invalid request', detail: `"${field}" ${message}`, field, retryable: false },
   };
 }

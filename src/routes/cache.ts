@@ -24,6 +24,26 @@ export const cacheRoutes: FastifyPluginAsyncZod<{ service: SignatureService }> =
   );
 
   app.delete(
+    '/v1/cache',
+    {
+      config: { auth: 'admin' },
+      schema: {
+        operationId: 'forgetAllSignatures',
+        tags: ['cache'],
+        summary: 'Empty the cache',
+        description:
+          'Drops every cached verdict of this instance (fresh or expired), so that every next lookup asks Carbon Black, and answers how many entries went. Each replica has its own cache.',
+        querystring: noQuerySchema,
+        response: {
+          200: z.object({ removed: z.number().int().meta({ description: 'Entries dropped.', example: 1523 }) }),
+          400: problemSchema.describe('An unknown query parameter.'),
+        },
+      },
+    },
+    async () => ({ removed: service.forgetAll() }),
+  );
+
+  app.delete(
     '/v1/cache/:hash',
     {
       config: { auth: 'admin' },

@@ -204,6 +204,11 @@ export const problemSchema = z
       .string()
       .meta({ description: 'The request path this problem is about.', example: '/v1/signatures/82a7bf2b1f51f1988be571b8176aa545' }),
     code: z.string().optional().meta({ description: 'Stable machine-readable code.', example: 'INVALID_REQUEST' }),
+    retryable: z.boolean().meta({
+      description:
+        'Whether the same request may succeed later: true when Carbon Black or Signet is busy or failing for now (wait for `Retry-After` when it is set), false when something must be fixed first (the input, an API key, Carbon Black credentials or certificate).',
+      example: false,
+    }),
     errors: z.array(fieldErrorSchema).optional().meta({ description: 'Every invalid field, for 400s.' }),
   })
   .meta({ id: 'Problem', description: 'An RFC 9457 problem details object (`application/problem+json`).' });
@@ -246,6 +251,14 @@ export const itemErrorSchema = z
     code: z.string().meta({ description: 'Stable machine-readable code.', example: 'CB_SERVER_ERROR' }),
     title: z.string().meta({ example: 'Carbon Black error' }),
     detail: z.string().meta({ example: 'Carbon Black answered 500' }),
+    retryable: z
+      .boolean()
+      .meta({ description: 'Whether this item may get a verdict if asked again later (see Problem.retryable).', example: true }),
+    retryAfterSeconds: z
+      .number()
+      .int()
+      .optional()
+      .meta({ description: 'For a retryable failure: the seconds a single lookup would have sent as `Retry-After`.', example: 5 }),
     field: z.string().optional().meta({
       description: 'For `INVALID_REQUEST`: the item field that is wrong (`md5`, `sha256`, `name`, or an unknown field).',
       example: 'md5',

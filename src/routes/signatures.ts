@@ -17,9 +17,16 @@ import { checkBatchItem } from './batch-items.js';
 import { malformedQueryParameter, malformedQueryProblem } from './query-encoding.js';
 import { toSignatureView, xCacheHeader } from './signature-view.js';
 
-/** `Cache-Control: no-cache` (or `max-age=0`) from a caller asks for a verdict fresh from Carbon Black. */
-function wantsFresh(cacheControl: string | undefined): boolean {
-  return cacheControl !== undefined && /(?:^|,)\s*(?:no-cache|max-age\s*=\s*0)\s*(?:,|$)/i.test(cacheControl);
+/**
+ * `Cache-Control: no-cache` (or `max-age=0`) from a caller asks for a verdict
+ * fresh from Carbon Black; so does HTTP/1.0's `Pragma: no-cache`, which some
+ * SOAR HTTP steps and proxies still send instead.
+ */
+function wantsFresh(headers: { 'cache-control'?: string | undefined; pragma?: string | undefined }): boolean {
+  const cacheControl = headers['cache-control'];
+  if (cacheControl !== undefined) return /(?:^|,)\s*(?:no-cache|max-age\s*=\s*0)\s*(?:,|$)/i.test(cacheControl);
+  const pragma = headers.pragma;
+  return pragma !== undefined && /(?:^|,)\s*no-cache\s*(?:,|$)/i.test(pragma);
 }
 
 const upstreamErrors = {
@@ -69,7 +76,7 @@ export const signatureRoutes: FastifyPluginAsyncZod<{ service: SignatureService;
         operationId: 'getSignature',
         tags: ['signatures'],
         summary: 'Is this binary signed?',
-        description: `${lookupDescription} Send \`Cache-Control: no-cache\` to skip a fresh cached verdict. \`X-Cache\` tells HIT, MISS or STALE.`,
+        description: `${lookupDescription} Send \`Cache-Control: no-cache\` (or \`Pragma: no-cache\`) to skip a fresh cached verdict. \`X-Cache\` tells HIT, MISS or STALE.`,
         params: signatureParamsSchema,
         querystring: signatureQuerySchema,
         response: {
@@ -85,7 +92,7 @@ export const signatureRoutes: FastifyPluginAsyncZod<{ service: SignatureService;
       const hash = request.params.hash.toLowerCase();
       if (hash.length === 64 && !hashKinds.has('sha256')) throw unindexedSha256;
       const { name } = request.query;
-      const fresh = wantsFresh(request.headers['cache-control']);
+      const fresh = wantsFresh(request.headers);
       let lookup = fresh ? undefined : service.lookupCached(hash, name);
       if (lookup) {
         request.lookupInfo = { hash, cacheStatus: 'hit' };
@@ -128,7 +135,7 @@ export const signatureRoutes: FastifyPluginAsyncZod<{ service: SignatureService;
       },
     },
     async (request) => {
-      const fresh = wantsFresh(request.headers['cache-control']);
+      const fresh = wantsFresh(request.headers);
       const { items } = request.body;
       const results: z.input<typeof batchResultSchema>[] = new Array(items.length);
       const pending: Promise<void>[] = [];
@@ -171,7 +178,14 @@ export const signatureRoutes: FastifyPluginAsyncZod<{ service: SignatureService;
                 md5: kind === 'md5' ? hash : null,
                 ...(kind === 'sha256' && { sha256: hash }),
                 name,
-                error: { status: problem.status, code: problem.code, title: problem.title, detail: problem.detail },
+                error: {
+                  status: problem.status,
+                  code: problem.code,
+                  title: problem.title,
+                  detail: problem.detail,
+                  retryable: problem.retryable,
+                  ...(problem.retryAfterSeconds !== undefined && { retryAfterSeconds: problem.retryAfterSeconds }),
+                },
               };
             },
           ),

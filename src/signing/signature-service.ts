@@ -125,6 +125,13 @@ export class SignatureService {
     this.cache.delete(hash);
   }
 
+  /** Empties the cache (fresh and expired entries alike); returns how many entries went. */
+  forgetAll(): number {
+    const removed = this.cache.size;
+    this.cache.clear();
+    return removed;
+  }
+
   /** The binary's md5 and sha256 as far as they are known, for an answer about `hash`. */
   hashesOf(hash: string): { md5: string | null; sha256: string | null } {
     const alias = this.cache.aliasOf(hash) ?? null;

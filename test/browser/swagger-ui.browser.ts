@@ -70,7 +70,18 @@ describe('Swagger UI in Chromium', () => {
     await page.goto(`${baseUrl}/docs`);
     await page.locator('#operations-signatures-getSignature').waitFor();
     expect(await page.locator('.info .title').textContent()).toContain('Signet');
+    expect(await page.title()).toBe('Signet API');
+    // Signet's logo in the top bar, not Fastify's, and no box to explore another document.
+    const logo = page.locator('.topbar-wrapper img').first();
+    expect(await logo.getAttribute('src')).toMatch(/^data:image\/svg\+xml;base64,/);
+    expect(await page.locator('.topbar .download-url-wrapper').isVisible()).toBe(false);
     expect(violations).toEqual([]);
+  });
+
+  it('opening the service address lands on the documentation', async () => {
+    await page.goto(`${baseUrl}/`);
+    expect(new URL(page.url()).pathname).toMatch(/^\/docs\/?$/);
+    await page.locator('#operations-signatures-getSignature').waitFor();
   });
 
   it('authorizes with an API key', async () => {

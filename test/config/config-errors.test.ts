@@ -19,7 +19,13 @@ function errorOf(env: NodeJS.ProcessEnv): string {
 describe('configuration', () => {
   it('applies the documented defaults', () => {
     const config = loadConfig(minimal);
-    expect(config.carbonBlack).toMatchObject({ joinField: 'digsig_prog_name', timeoutMs: 10_000, maxConcurrency: 8, maxQueue: 1000 });
+    expect(config.carbonBlack).toMatchObject({
+      joinField: 'digsig_prog_name',
+      timeoutMs: 3000,
+      deadlineMs: 8000,
+      maxConcurrency: 8,
+      maxQueue: 1000,
+    });
     expect(config.server).toMatchObject({ host: '0.0.0.0', port: 8080 });
     expect(config.cache).toMatchObject({ maxEntries: 100_000, ttlSignedSeconds: 86_400, ttlUnsignedSeconds: 3600 });
     expect(config.logLevel).toBe('info');

@@ -121,7 +121,13 @@ describe('batch lookups against the simulator', () => {
         {
           md5: samples.python.md5,
           name: 'python',
-          error: { status: 502, code: 'CB_TOKEN_REJECTED', title: 'Carbon Black rejected the API token', detail: expect.any(String) },
+          error: {
+            status: 502,
+            code: 'CB_TOKEN_REJECTED',
+            title: 'Carbon Black rejected the API token',
+            detail: expect.any(String),
+            retryable: false,
+          },
         },
       ],
     });

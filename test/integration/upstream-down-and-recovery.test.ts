@@ -42,7 +42,7 @@ describe('Carbon Black down, then back', () => {
     const down = await app.inject(`/v1/signatures/${samples.signed.md5}?name=git`);
     expect(down.statusCode).toBe(502);
     expect(down.headers['content-type']).toMatch(/^application\/problem\+json/);
-    expect(down.json()).toMatchObject({ status: 502, code: 'CB_UNREACHABLE', title: 'Carbon Black error' });
+    expect(down.json()).toMatchObject({ status: 502, code: 'CB_UNREACHABLE', title: 'Carbon Black is unreachable', retryable: true });
     expect(down.body).not.toContain('signed');
     expect(app.signatures.stats().size).toBe(0);
 

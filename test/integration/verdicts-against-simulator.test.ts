@@ -206,6 +206,7 @@ describe('batch answers with the verdict fields and per-item errors', () => {
       title: 'Invalid request',
       field,
       detail: expect.stringContaining(field),
+      retryable: false,
     });
     expect(results[1]).toEqual({ md5: '000000000000000000000000000000', name: 'explorer.exe', error: invalid('md5') });
     expect(results[2]).toMatchObject({ verdict: 'unknown', signature: null });

@@ -21,7 +21,8 @@ describe('answers Signet cannot read', () => {
     expect(problemOf(failed)).toMatchObject({
       status: 502,
       code: 'CB_MALFORMED_RESPONSE',
-      detail: 'Carbon Black sent a response Signet could not read.',
+      detail: 'Carbon Black sent a response Signet could not read; try again later.',
+      retryable: true,
     });
     expect(failed.body).not.toContain('"signed"');
     expect(requestCount(sim.stats)).toBe(1);

@@ -30,11 +30,13 @@ describe('5xx from Carbon Black', () => {
       expect(problemOf(failed)).toMatchObject({
         status: 502,
         code: 'CB_SERVER_ERROR',
-        title: 'Carbon Black error',
-        detail: `Carbon Black answered ${status}.`,
+        title: 'Carbon Black answered with a server error',
+        detail: `Carbon Black answered ${status}; try again later.`,
         type: 'urn:signet:problem:cb-server-error',
+        retryable: true,
       });
-      expect(failed.headers['retry-after']).toBeUndefined();
+      // Signet already retried with backoff: the caller is told to wait a little before trying again.
+      expect(failed.headers['retry-after']).toBe('5');
       // Carbon Black's own error page never reaches the caller.
       expect(failed.body).not.toMatch(/nginx|<html|Service Temporarily Unavailable/i);
       expect(requestCount(sim.stats)).toBe(3);
@@ -72,7 +74,12 @@ describe('5xx from Carbon Black', () => {
 
     const failed = await lookup(stack, GIT, GIT_NAME);
     expect(failed.statusCode).toBe(502);
-    expect(problemOf(failed)).toMatchObject({ status: 502, code: 'CB_SERVER_ERROR', detail: 'Carbon Black answered 500.' });
+    expect(problemOf(failed)).toMatchObject({
+      status: 502,
+      code: 'CB_SERVER_ERROR',
+      detail: 'Carbon Black answered 500; try again later.',
+      retryable: true,
+    });
     expect(failed.body).not.toContain('Unhandled exception');
     expect(requestCount(sim.stats)).toBe(1);
     expect(stack.app.signatures.stats().size).toBe(0);

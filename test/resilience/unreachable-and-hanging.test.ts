@@ -65,8 +65,14 @@ describe('Carbon Black down (connection refused)', () => {
 
     const down = await app.inject(`/v1/signatures/${GIT}?name=${GIT_NAME}`);
     expect(down.statusCode).toBe(502);
-    expect(problemOf(down)).toMatchObject({ status: 502, code: 'CB_UNREACHABLE', detail: 'Carbon Black could not be reached.' });
-    expect(down.headers['retry-after']).toBeUndefined();
+    expect(problemOf(down)).toMatchObject({
+      status: 502,
+      code: 'CB_UNREACHABLE',
+      title: 'Carbon Black is unreachable',
+      detail: 'Carbon Black could not be reached; try again later.',
+      retryable: true,
+    });
+    expect(down.headers['retry-after']).toBe('5');
     expect(down.body).not.toContain('"signed"');
     // Connection refused is transient: the first try plus CB_RETRIES retries.
     expect(attempts()).toBe(3);

@@ -81,6 +81,7 @@ describe('batch items are checked one by one', () => {
         title: 'Invalid request',
         detail: `"sha256" cannot be looked up: ${NOTE}; send the binary's md5`,
         field: 'sha256',
+        retryable: false,
       },
     });
     expect(check({ md5: 'A'.repeat(32), name: 'git' }, MD5_ONLY)).toEqual({ hash: 'a'.repeat(32), kind: 'md5', name: 'git' });
