@@ -51,13 +51,16 @@ FROM node:24-bookworm-slim AS runtime
 ARG VERSION=0.1.0
 ARG REVISION=unknown
 LABEL org.opencontainers.image.title="signet" \
-      org.opencontainers.image.description="HTTP service that tells whether a process binary is code-signed, according to Carbon Black EDR" \
+      org.opencontainers.image.description="HTTP service that tells whether a process binary is code-signed, according to Carbon Black EDR or Cloud" \
       org.opencontainers.image.version="${VERSION}" \
       org.opencontainers.image.revision="${REVISION}" \
       org.opencontainers.image.licenses="UNLICENSED" \
       org.opencontainers.image.base.name="docker.io/library/node:24-bookworm-slim"
 
-ENV NODE_ENV=production
+# The build's version and revision reach the running process (GET /version, signet_build_info), not only the labels.
+ENV NODE_ENV=production \
+    SIGNET_VERSION="${VERSION}" \
+    SIGNET_REVISION="${REVISION}"
 
 WORKDIR /app
 

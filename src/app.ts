@@ -23,6 +23,8 @@ import { API_HEADERS, securityHeaders } from './plugins/security-headers.js';
 import { openApi } from './plugins/swagger.js';
 import { cacheRoutes } from './routes/cache.js';
 import { healthRoutes } from './routes/health.js';
+import { versionRoutes } from './routes/version.js';
+import { buildInfo } from './build-info.js';
 import { signatureRoutes } from './routes/signatures.js';
 import { SignatureService } from './signing/signature-service.js';
 import { SignatureInterner } from './signing/signature-interner.js';
@@ -127,6 +129,8 @@ export async function buildApp(config: Config, deps: AppDependencies): Promise<F
   }).withTypeProvider<ZodTypeProvider>();
 
   const metrics = deps.metrics ?? createMetrics();
+  const info = buildInfo(config);
+  metrics.setBuildInfo(info);
 
   const upstream = createGuardedUpstream({
     maxConcurrency: config.carbonBlack.maxConcurrency,
@@ -197,5 +201,6 @@ export async function buildApp(config: Config, deps: AppDependencies): Promise<F
   await app.register(signatureRoutes, { service, metrics });
   await app.register(cacheRoutes, { service });
   await app.register(healthRoutes, { lifecycle: () => app.lifecycle.state, upstream: () => upstream });
+  await app.register(versionRoutes, { info });
   return app;
 }

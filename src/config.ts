@@ -166,6 +166,18 @@ export const environmentSchema = z.object({
   HTTP_KEEP_ALIVE_TIMEOUT_MS: integer(1000, 600_000)
     .default(72_000)
     .describe("How long an idle keep-alive connection stays open (above a fronting load balancer's idle timeout)."),
+  SIGNET_VERSION: z
+    .string()
+    .regex(/^[0-9A-Za-z.+_-]{1,64}$/, 'must be a version such as 1.2.3')
+    .optional()
+    .describe(
+      "Signet's version, as `GET /version` and `signet_build_info` report it; the image sets it from its `VERSION` build argument. Default: package.json's.",
+    ),
+  SIGNET_REVISION: z
+    .string()
+    .regex(/^[0-9A-Za-z._-]{1,64}$/, 'must be a git revision')
+    .optional()
+    .describe('The git revision Signet was built from; the image sets it from its `REVISION` build argument. Default: `unknown`.'),
   SHUTDOWN_GRACE_MS: integer(0, 600_000)
     .default(10_000)
     .describe('On SIGTERM/SIGINT, how long in-flight requests may take to finish before the process exits.'),
@@ -222,6 +234,8 @@ export interface Config {
   /** Kept apart from `cache`, whose fields configure the lookup service. */
   snapshot: { file: string | undefined; intervalSeconds: number };
   logLevel: Environment['LOG_LEVEL'];
+  /** What `GET /version` reports beside the Node version and the backend. */
+  build: { version: string | undefined; revision: string };
   cache: {
     maxEntries: number;
     ttlSignedSeconds: number;
@@ -292,6 +306,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     metricsPublic: e.METRICS_PUBLIC,
     snapshot: { file: e.CACHE_SNAPSHOT_FILE, intervalSeconds: e.CACHE_SNAPSHOT_INTERVAL_SECONDS },
     logLevel: e.LOG_LEVEL,
+    build: { version: e.SIGNET_VERSION, revision: e.SIGNET_REVISION ?? 'unknown' },
     cache: {
       maxEntries: e.CACHE_MAX_ENTRIES,
       ttlSignedSeconds: e.CACHE_TTL_SIGNED_SECONDS,

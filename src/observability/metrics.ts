@@ -92,6 +92,7 @@ export class Metrics {
   private readonly httpDuration: Histogram<'method' | 'route' | 'status_code'>;
   private readonly httpByKey = new Map<string, HistogramChild>();
   private readonly batchHashes: Histogram;
+  private readonly buildInfo: Gauge<'version' | 'revision' | 'node' | 'backend'>;
 
   constructor(options: MetricsOptions = {}) {
     const { defaultMetrics = true, ...sources } = options;
@@ -226,6 +227,13 @@ export class Metrics {
       registers,
     });
 
+    this.buildInfo = new Gauge({
+      name: 'signet_build_info',
+      help: 'Always 1; the labels tell the version, git revision, Node.js version and Carbon Black backend of this instance.',
+      labelNames: ['version', 'revision', 'node', 'backend'],
+      registers,
+    });
+
     this.rateLimitedCounter = new Counter({
       name: 'signet_rate_limited_total',
       help: 'Requests refused with 429 by the per-caller rate limit.',
@@ -252,6 +260,12 @@ export class Metrics {
   /** `count` lets a batch report its cache hits once rather than item by item. */
   lookup(outcome: LookupOutcome, count = 1): void {
     if (count > 0) this.lookups[outcome].inc(count);
+  }
+
+  /** `signet_build_info{version, revision, node, backend} 1`: which build answers, for dashboards and alerts. */
+  setBuildInfo(info: { version: string; revision: string; node: string; backend: string }): void {
+    this.buildInfo.reset();
+    this.buildInfo.labels(info.version, info.revision, info.node, info.backend).set(1);
   }
 
   /** One search job sent for `size` hashes (the miss batcher's onBatch). */

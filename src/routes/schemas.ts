@@ -302,6 +302,17 @@ export const cacheStatsSchema = z.object({
 
 export const healthSchema = z.object({ status: z.literal('ok').meta({ example: 'ok' }) });
 
+export const versionSchema = z
+  .object({
+    version: z
+      .string()
+      .meta({ description: "Signet's version (the image's `VERSION` build argument, else package.json's).", example: '0.2.0' }),
+    revision: z.string().meta({ description: 'The git revision of the build, or `unknown`.', example: '4fef89d1c2' }),
+    node: z.string().meta({ description: 'The Node.js version it runs on.', example: 'v24.21.0' }),
+    backend: z.enum(['edr', 'cloud']).meta({ description: 'The Carbon Black product it asks (`CB_BACKEND`).', example: 'edr' }),
+  })
+  .meta({ id: 'Version' });
+
 export const readinessSchema = z.object({
   status: z.enum(['ready', 'starting', 'stopping']).meta({ example: 'ready' }),
   carbonBlack: z
