@@ -10,7 +10,25 @@ import { authEnvironmentShape } from './auth/environment.js';
  * descriptions feed the README's configuration table (a test keeps them in step).
  */
 
-const integer = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+/**
+ * A whole number in [min, max], from the text of an environment variable.
+ * Spelled out rather than z.coerce.number(), whose "expected number, received
+ * NaN" for `10s` named neither the value nor the form; the unit comes from the
+ * variable's name (see describeIssue).
+ */
+const integer = (min: number, max: number) => {
+  const form = `must be a whole number from ${min} to ${max}`;
+  return z
+    .string()
+    .trim()
+    .regex(/^-?\d+$/, form)
+    .transform(Number)
+    .pipe(z.number().int().min(min, form).max(max, form));
+};
+
+/** `true` or `false`, in any case: exactly what the README promises, nothing else taken as a boolean. */
+export const booleanSetting = () =>
+  z.stringbool({ truthy: ['true'], falsy: ['false'], case: 'insensitive', error: 'must be true or false' });
 
 export const environmentSchema = z.object({
   CB_BACKEND: z
@@ -121,8 +139,7 @@ export const environmentSchema = z.object({
     .min(1)
     .optional()
     .describe("PEM file of a private CA that signed Carbon Black's certificate, trusted in addition to the public roots."),
-  CB_TLS_INSECURE: z
-    .stringbool({ error: 'must be true or false' })
+  CB_TLS_INSECURE: booleanSetting()
     .default(false)
     .describe('`true` disables TLS certificate verification towards Carbon Black (lab servers only; logs a warning at start).'),
   HOST: z.string().min(1).default('0.0.0.0').describe('Listen address.'),
@@ -141,8 +158,7 @@ export const environmentSchema = z.object({
     .default(0)
     .describe('How long past its lifetime a verdict is served at once while a background refresh runs (0: off).'),
   ...authEnvironmentShape,
-  METRICS_PUBLIC: z
-    .stringbool({ error: 'must be true or false' })
+  METRICS_PUBLIC: booleanSetting()
     .default(true)
     .describe(
       '`true` serves `/metrics` without an API key (for an in-cluster Prometheus); `false` requires an API key with the admin role.',
@@ -254,11 +270,84 @@ const hints: Record<string, string> = {
   CB_URL: ' (to try Signet without a Carbon Black server, run `npm run demo`)',
 };
 
+/** Variables whose value is a secret: never echoed in an error, never shown in the settings line. */
+export const SECRET_VARIABLES: ReadonlySet<string> = new Set(['CB_API_TOKEN', 'CB_API_SECRET', 'API_KEYS']);
+
+/** The unit a variable's name promises, said beside its expected form. */
+function unitOf(variable: string): string {
+  if (variable.endsWith('_MS')) return ' (milliseconds)';
+  if (variable.endsWith('_SECONDS')) return ' (seconds)';
+  return '';
+}
+
+/** The value as given, quoted and bounded, or nothing for a secret. */
+function echo(variable: string, value: string): string {
+  if (SECRET_VARIABLES.has(variable)) return '';
+  const shown = value.length > 64 ? `${value.slice(0, 64)}…` : value;
+  return ` ${JSON.stringify(shown)}`;
+}
+
 function describeIssue(issue: z.core.$ZodIssue, env: NodeJS.ProcessEnv): string {
   const variable = String(issue.path[0] ?? 'environment');
-  const missing = env[variable] === undefined || env[variable] === '';
-  const what = missing ? 'is required' : `is invalid: ${issue.message}`;
-  return `${variable} ${what}${hints[variable] ?? ''}`;
+  const value = env[variable];
+  if (value === undefined || value === '') return `${variable} is required${hints[variable] ?? ''}`;
+  return `${variable} is invalid:${echo(variable, value)} ${issue.message}${unitOf(variable)}${hints[variable] ?? ''}`;
+}
+
+/** Prefixes of Signet's settings: a variable that has one but is no setting is likely a typo. */
+const SETTING_PREFIXES = /^(?:CB|CACHE|HTTP|AUTH|API_KEYS|RATE_LIMIT|LOG|METRICS|SHUTDOWN|SIGNET|HOST|PORT)_/;
+/** Signet's own variables that are not the service's settings: the demo's and the command-line client's. */
+const NOT_SETTINGS: ReadonlySet<string> = new Set(['SIGNET_BACKEND', 'SIGNET_URL', 'SIGNET_API_KEY']);
+
+function editDistance(a: string, b: string): number {
+  const previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let diagonal = previous[0]!;
+    previous[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const above = previous[j]!;
+      previous[j] = Math.min(above + 1, previous[j - 1]! + 1, diagonal + (a[i - 1] === b[j - 1] ? 0 : 1));
+      diagonal = above;
+    }
+  }
+  return previous[b.length]!;
+}
+
+/**
+ * One warning per variable that looks like a setting but is none
+ * (`CB_TIMEOUT=5`, silently ignored before), naming the closest setting.
+ */
+export function unknownSettingWarnings(env: NodeJS.ProcessEnv): string[] {
+  const settings = Object.keys(environmentSchema.shape);
+  const known = new Set(settings);
+  const warnings: string[] = [];
+  for (const name of Object.keys(env).sort()) {
+    if (known.has(name) || NOT_SETTINGS.has(name) || !SETTING_PREFIXES.test(name)) continue;
+    let closest = settings[0]!;
+    let best = Number.POSITIVE_INFINITY;
+    for (const setting of settings) {
+      const distance = editDistance(name, setting);
+      if (distance < best) [closest, best] = [setting, distance];
+    }
+    warnings.push(`${name} is not a Signet setting and is ignored; did you mean ${closest}?`);
+  }
+  return warnings;
+}
+
+/**
+ * Every setting in force, defaults included, as one object for the start-up
+ * line: secrets as "[redacted]" when set, file paths as they are.
+ */
+export function settingsInForce(env: NodeJS.ProcessEnv): Record<string, string | number | boolean> {
+  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== ''));
+  const parsed = environmentSchema.safeParse(present);
+  if (!parsed.success) return {};
+  const settings: Record<string, string | number | boolean> = {};
+  for (const [name, value] of Object.entries(parsed.data)) {
+    if (value === undefined) continue;
+    settings[name] = SECRET_VARIABLES.has(name) ? '[redacted]' : (value as string | number | boolean);
+  }
+  return settings;
 }
 
 /** Parses the environment once; throws ConfigError with one line naming the first bad variable. */

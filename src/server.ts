@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { buildApp } from './app.js';
 import { backendClientsFromConfig } from './backends/backend-clients.js';
-import { ConfigError, loadConfig } from './config.js';
+import { ConfigError, loadConfig, settingsInForce, unknownSettingWarnings } from './config.js';
 import { abandonLogs, createLogger, settleLogs } from './logger.js';
 
 /*
@@ -32,6 +32,8 @@ function configOrExit() {
 
 const config = configOrExit();
 const logger = createLogger({ level: config.logLevel, pretty: process.stdout.isTTY === true });
+for (const warning of unknownSettingWarnings(process.env)) logger.warn(warning);
+logger.info({ settings: settingsInForce(process.env) }, 'settings in force');
 
 // See the README's "Runtime on Node 22": its V8 computed wrong results in hot loops under concurrent Turbofan in our tests.
 const NODE22_FLAGS = ['--no-concurrent-recompilation', '--no-concurrent-osr'];
@@ -121,7 +123,13 @@ for (const event of ['uncaughtException', 'unhandledRejection'] as const) {
 try {
   await app.listen({ host: config.server.host, port: config.server.port });
 } catch (err) {
-  logger.fatal({ err }, 'cannot listen');
+  const taken = (err as NodeJS.ErrnoException).code === 'EADDRINUSE';
+  logger.fatal(
+    { err },
+    taken
+      ? `cannot listen: ${config.server.host}:${config.server.port} is taken by another process; set PORT (or HOST) to another`
+      : 'cannot listen',
+  );
   await app.close().catch(() => undefined);
   await exitWith(1);
 }

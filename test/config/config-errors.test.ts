@@ -39,7 +39,7 @@ describe('configuration', () => {
   });
 
   it('names an invalid value and says what is wrong', () => {
-    expect(errorOf({ ...minimal, CB_URL: 'ftp://cb' })).toMatch(/^CB_URL is invalid: must be an http or https URL/);
+    expect(errorOf({ ...minimal, CB_URL: 'ftp://cb' })).toMatch(/^CB_URL is invalid: "ftp:\/\/cb" must be an http or https URL/);
     expect(errorOf({ ...minimal, PORT: 'eighty' })).toMatch(/^PORT is invalid/);
     expect(errorOf({ ...minimal, PORT: '70000' })).toMatch(/^PORT is invalid/);
     expect(errorOf({ ...minimal, CB_JOIN_FIELD: 'md5' })).toMatch(/^CB_JOIN_FIELD is invalid/);
