@@ -25,6 +25,8 @@ interface DemoUpstream {
   product: string;
   /** Where it listens and how to reach it, for the banner. */
   describe: string;
+  /** The header its admin endpoint (`/__simulator/faults`) wants. */
+  authHeader: string;
   /** Sample lookups, one per verdict, for the banner: [hash, name, what it shows]. */
   rows: Array<[string, string, string]>;
   batchItems: Array<Record<string, string>>;
@@ -54,6 +56,7 @@ async function edrUpstream(): Promise<DemoUpstream> {
     env: { CB_BACKEND: 'edr', CB_URL: url, CB_API_TOKEN: settings.token },
     product: 'Carbon Black EDR simulator',
     describe: `${url}   X-Auth-Token: ${settings.token}`,
+    authHeader: `X-Auth-Token: ${settings.token}`,
     rows: [
       [signed.md5, signed.name, 'verdict signed, nameMatchesSignature true'],
       [powershell.md5, powershell.name, `verdict signed, signed as "${powershell.progName}": nameMatchesSignature false`],
@@ -94,6 +97,7 @@ async function cloudUpstream(): Promise<DemoUpstream> {
     env: { CB_BACKEND: 'cloud', CB_URL: url, CB_ORG_KEY: orgKey, CB_API_ID: apiId, CB_API_SECRET: apiSecret },
     product: 'Carbon Black Cloud simulator',
     describe: `${url}   org ${orgKey}   X-Auth-Token: ${simulator.cloudSimulator.authToken}   jobs take ${settings.jobDurationMs} ms`,
+    authHeader: `X-Auth-Token: ${simulator.cloudSimulator.authToken}`,
     rows: [
       [osBinary.sha256, name(osBinary.name), 'verdict signed: [OS, SIGNED, TRUSTED, VERIFIED] (by sha256)'],
       [catalogSigned.md5, name(catalogSigned.name), 'verdict signed: catalog-signed and verified (by md5)'],
@@ -134,6 +138,8 @@ const service = spawn(process.execPath, ['--import', 'tsx', serverEntry], {
     PORT: port,
     ...upstream.env,
     API_KEYS: `demo:${apiKey}:admin`,
+    // Access lines at info would scroll the banner and its key away; LOG_LEVEL=info npm run demo shows them.
+    LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
   },
 });
 
@@ -185,6 +191,12 @@ if (await waitUntilReady(Date.now() + 30_000)) {
       '',
       '  Sample binaries, one per verdict (branch on "verdict"; unknown is not unsigned):',
       ...upstream.rows.map(([hash, name, what]) => `    ${hash}  ${name.padEnd(width)}  ${what}`),
+      '',
+      '  Make Carbon Black flaky (30 % of requests answer 503), then heal it:',
+      `    curl -X PUT -H '${upstream.authHeader}' -H 'Content-Type: application/json' -d '{"errorRate":0.3,"errorStatus":503}' ${upstream.url}/__simulator/faults`,
+      `    curl -X DELETE -H '${upstream.authHeader}' ${upstream.url}/__simulator/faults`,
+      '',
+      `  Logs are at ${process.env.LOG_LEVEL ?? 'warn'} (LOG_LEVEL=info npm run demo shows an access line per request).`,
       '',
       '  Ctrl-C stops both.',
       '',
