@@ -37,6 +37,14 @@ const copied = runtime
       .slice(0, -1),
   );
 
+/** The compiled files, relative to dist/, that the bin launchers of package.json run (`dist/cli/main.js`). */
+function cliEntries(): string[] {
+  const { bin } = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { bin?: Record<string, string> };
+  return Object.values(bin ?? {}).flatMap((launcher) =>
+    [...readFileSync(join(repoRoot, launcher), 'utf8').matchAll(/'dist\/([^']+\.js)'/g)].map(([, file]) => file!),
+  );
+}
+
 const TOKEN = 'bundle-test-token';
 const KEY = 'bundle-test-key-0123456789';
 let bundle: string;
@@ -77,10 +85,11 @@ describe('the production bundle', () => {
     const compiled = readdirSync(dist, { recursive: true, encoding: 'utf8' }).filter((file) => file.endsWith('.js'));
     expect(compiled.filter((file) => /simulator|demo/.test(file))).toEqual([]);
     for (const file of compiled) expect(readFileSync(join(dist, file), 'utf8'), file).not.toMatch(/buildSimulator|simulator\//);
-    // Follow the relative imports from the image's entry point: a file nothing imports is one the image cannot run.
+    // Follow the relative imports from the image's entry point, and from the command-line client's (the compiled
+    // file package.json's bin launcher runs): a file neither reaches is one nothing can run.
     const entry = relative(dist, join(bundle, command[1] ?? ''));
     const reached = new Set<string>();
-    const pending = [entry];
+    const pending = [entry, ...cliEntries()];
     while (pending.length > 0) {
       const file = pending.pop()!;
       if (reached.has(file)) continue;
