@@ -3,32 +3,13 @@ import { z } from 'zod';
 import type { ApiKey } from './auth/api-keys.js';
 import { ApiKeyError, loadApiKeys } from './auth/api-keys.js';
 import { authEnvironmentShape } from './auth/environment.js';
+import { booleanSetting, integerSetting } from './environment-values.js';
 
 /**
  * Every setting Signet reads, as one zod schema over the environment. The
  * variable names are the public contract (README, k8s ConfigMap); the
  * descriptions feed the README's configuration table (a test keeps them in step).
  */
-
-/**
- * A whole number in [min, max], from the text of an environment variable.
- * Spelled out rather than z.coerce.number(), whose "expected number, received
- * NaN" for `10s` named neither the value nor the form; the unit comes from the
- * variable's name (see describeIssue).
- */
-const integer = (min: number, max: number) => {
-  const form = `must be a whole number from ${min} to ${max}`;
-  return z
-    .string()
-    .trim()
-    .regex(/^-?\d+$/, form)
-    .transform(Number)
-    .pipe(z.number().int().min(min, form).max(max, form));
-};
-
-/** `true` or `false`, in any case: exactly what the README promises, nothing else taken as a boolean. */
-export const booleanSetting = () =>
-  z.stringbool({ truthy: ['true'], falsy: ['false'], case: 'insensitive', error: 'must be true or false' });
 
 export const environmentSchema = z.object({
   CB_BACKEND: z
@@ -72,18 +53,18 @@ export const environmentSchema = z.object({
     .min(1)
     .optional()
     .describe('Cloud: path of a file holding the API secret key (a mounted Kubernetes secret); surrounding whitespace is ignored.'),
-  CB_REQUESTS_PER_5_MINUTES: integer(1, 1_000_000)
+  CB_REQUESTS_PER_5_MINUTES: integerSetting(1, 1_000_000)
     .default(1000)
     .describe(
       "Cloud: requests Signet allows itself per sliding 5 minutes, job creation and polls included (Cloud's documented example limit is 1000 per key). When spent, lookups wait within their deadline or answer 503 `UPSTREAM_BUDGET_SPENT` with `Retry-After`.",
     ),
-  CB_BATCH_MAX_HASHES: integer(1, 100)
+  CB_BATCH_MAX_HASHES: integerSetting(1, 100)
     .default(50)
     .describe('Cloud: most hashes one search job asks for; misses arriving together share a job.'),
-  CB_BATCH_WINDOW_MS: integer(0, 1000)
+  CB_BATCH_WINDOW_MS: integerSetting(0, 1000)
     .default(20)
     .describe('Cloud: how long the first miss of a batch waits for others before its job is created, in milliseconds.'),
-  CB_POLL_INTERVAL_MS: integer(10, 10_000)
+  CB_POLL_INTERVAL_MS: integerSetting(10, 10_000)
     .default(500)
     .describe('Cloud: the first wait before polling a search job; each later wait is 1.5 times longer, up to 2 s.'),
   CB_VERDICT_SOURCE: z
@@ -104,34 +85,38 @@ export const environmentSchema = z.object({
     .describe(
       'For `CB_VERDICT_SOURCE=joined-search`: `digsig_prog_name` joins on the program name in the signature (the seed query); `digsig_result` asks `digsig_result:Signed` and ignores the name.',
     ),
-  CB_TIMEOUT_MS: integer(1, 600_000)
+  CB_TIMEOUT_MS: integerSetting(1, 600_000)
     .default(3000)
     .describe(
       'Time allowed for one Carbon Black request, body included, in milliseconds; the client aborts it with `CB_TIMEOUT`, retried once per lookup when a whole attempt still fits in `CB_DEADLINE_MS`.',
     ),
-  CB_MAX_CONCURRENCY: integer(1, 1024).default(8).describe('Most Carbon Black requests in flight at once.'),
-  CB_MAX_QUEUE: integer(0, 1_000_000)
+  CB_MAX_CONCURRENCY: integerSetting(1, 1024).default(8).describe('Most Carbon Black requests in flight at once.'),
+  CB_MAX_QUEUE: integerSetting(0, 1_000_000)
     .default(1000)
     .describe('Most lookups waiting for a Carbon Black slot; beyond it a lookup is refused with 503 and `Retry-After`.'),
-  CB_RETRIES: integer(0, 10).default(2).describe('Retries of a transient Carbon Black failure (connection error, 429, 502, 503, 504).'),
-  CB_DEADLINE_MS: integer(1, 600_000)
+  CB_RETRIES: integerSetting(0, 10)
+    .default(2)
+    .describe('Retries of a transient Carbon Black failure (connection error, 429, 502, 503, 504).'),
+  CB_DEADLINE_MS: integerSetting(1, 600_000)
     .default(8000)
     .describe(
       'Overall time one lookup may spend on Carbon Black, queueing and retries included, in milliseconds: the longest a caller waits for an answer, so keep it below the SOAR HTTP step timeout.',
     ),
-  CB_BREAKER_THRESHOLD: integer(1, 1000)
+  CB_BREAKER_THRESHOLD: integerSetting(1, 1000)
     .default(5)
     .describe('Consecutive failed lookups (each after its retries) that open the circuit breaker.'),
-  CB_BREAKER_FAILURE_RATE: integer(1, 100)
+  CB_BREAKER_FAILURE_RATE: integerSetting(1, 100)
     .default(50)
     .describe(
       'Percentage of failed lookups within `CB_BREAKER_WINDOW_MS` that opens the circuit breaker, once the window holds `CB_BREAKER_MIN_CALLS` lookups.',
     ),
-  CB_BREAKER_WINDOW_MS: integer(1000, 3_600_000).default(30_000).describe('Sliding window of the breaker failure rate, in milliseconds.'),
-  CB_BREAKER_MIN_CALLS: integer(1, 1_000_000)
+  CB_BREAKER_WINDOW_MS: integerSetting(1000, 3_600_000)
+    .default(30_000)
+    .describe('Sliding window of the breaker failure rate, in milliseconds.'),
+  CB_BREAKER_MIN_CALLS: integerSetting(1, 1_000_000)
     .default(20)
     .describe('Lookups the window must hold before the failure rate may open the circuit breaker.'),
-  CB_BREAKER_COOLDOWN_MS: integer(1, 3_600_000)
+  CB_BREAKER_COOLDOWN_MS: integerSetting(1, 3_600_000)
     .default(10_000)
     .describe('How long the open breaker fails lookups fast before one trial lookup, in milliseconds.'),
   CB_CA_FILE: z
@@ -143,18 +128,18 @@ export const environmentSchema = z.object({
     .default(false)
     .describe('`true` disables TLS certificate verification towards Carbon Black (lab servers only; logs a warning at start).'),
   HOST: z.string().min(1).default('0.0.0.0').describe('Listen address.'),
-  PORT: integer(0, 65_535).default(8080).describe('Listen port.'),
+  PORT: integerSetting(0, 65_535).default(8080).describe('Listen port.'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('pino log level.'),
-  CACHE_MAX_ENTRIES: integer(1, 50_000_000).default(100_000).describe('LRU cache capacity (entries, one per md5).'),
-  CACHE_TTL_SIGNED_SECONDS: integer(1, 31_536_000).default(86_400).describe('Lifetime of a cached "signed" verdict.'),
-  CACHE_TTL_UNSIGNED_SECONDS: integer(1, 31_536_000).default(3600).describe('Lifetime of a cached "unsigned" verdict.'),
-  CACHE_TTL_UNKNOWN_SECONDS: integer(1, 31_536_000)
+  CACHE_MAX_ENTRIES: integerSetting(1, 50_000_000).default(100_000).describe('LRU cache capacity (entries, one per md5).'),
+  CACHE_TTL_SIGNED_SECONDS: integerSetting(1, 31_536_000).default(86_400).describe('Lifetime of a cached "signed" verdict.'),
+  CACHE_TTL_UNSIGNED_SECONDS: integerSetting(1, 31_536_000).default(3600).describe('Lifetime of a cached "unsigned" verdict.'),
+  CACHE_TTL_UNKNOWN_SECONDS: integerSetting(1, 31_536_000)
     .default(600)
     .describe('Lifetime of a cached "unknown" verdict (no binary record): short, as Carbon Black may index a new binary within minutes.'),
-  CACHE_STALE_IF_ERROR_SECONDS: integer(0, 31_536_000)
+  CACHE_STALE_IF_ERROR_SECONDS: integerSetting(0, 31_536_000)
     .default(86_400)
     .describe('How long past its lifetime a verdict may still be served, marked stale, when Carbon Black fails.'),
-  CACHE_STALE_WHILE_REVALIDATE_SECONDS: integer(0, 31_536_000)
+  CACHE_STALE_WHILE_REVALIDATE_SECONDS: integerSetting(0, 31_536_000)
     .default(0)
     .describe('How long past its lifetime a verdict is served at once while a background refresh runs (0: off).'),
   ...authEnvironmentShape,
@@ -170,16 +155,16 @@ export const environmentSchema = z.object({
     .describe(
       'File the verdict cache is saved to (periodically and at shutdown) and restored from at start, for warm restarts. Unset: no snapshots.',
     ),
-  CACHE_SNAPSHOT_INTERVAL_SECONDS: integer(0, 86_400)
+  CACHE_SNAPSHOT_INTERVAL_SECONDS: integerSetting(0, 86_400)
     .default(300)
     .describe('Seconds between cache snapshots when `CACHE_SNAPSHOT_FILE` is set; 0 saves only at shutdown.'),
-  HTTP_REQUEST_TIMEOUT_MS: integer(1000, 600_000)
+  HTTP_REQUEST_TIMEOUT_MS: integerSetting(1000, 600_000)
     .default(30_000)
     .describe('Time a client has to send a whole request (headers and body); past it the answer is 408 and the connection is closed.'),
-  HTTP_HEADERS_TIMEOUT_MS: integer(1000, 600_000)
+  HTTP_HEADERS_TIMEOUT_MS: integerSetting(1000, 600_000)
     .default(10_000)
     .describe('Time a client has to send the request headers (at most `HTTP_REQUEST_TIMEOUT_MS`); past it the answer is 408.'),
-  HTTP_KEEP_ALIVE_TIMEOUT_MS: integer(1000, 600_000)
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: integerSetting(1000, 600_000)
     .default(72_000)
     .describe("How long an idle keep-alive connection stays open (above a fronting load balancer's idle timeout)."),
   SIGNET_VERSION: z
@@ -194,7 +179,7 @@ export const environmentSchema = z.object({
     .regex(/^[0-9A-Za-z._-]{1,64}$/, 'must be a git revision')
     .optional()
     .describe('The git revision Signet was built from; the image sets it from its `REVISION` build argument. Default: `unknown`.'),
-  SHUTDOWN_GRACE_MS: integer(0, 600_000)
+  SHUTDOWN_GRACE_MS: integerSetting(0, 600_000)
     .default(10_000)
     .describe('On SIGTERM/SIGINT, how long in-flight requests may take to finish before the process exits.'),
 });

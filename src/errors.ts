@@ -22,12 +22,18 @@ export interface ProblemInit {
   errors?: FieldError[];
   /** Seconds, sent as the Retry-After header. */
   retryAfterSeconds?: number;
-  /** Whether the same request may succeed later. Default: by status (408, 429, 503, 504 yes; others no). */
-  retryable?: boolean;
 }
 
-/** Statuses that say "later" by themselves; a 502 depends on what failed (fromCarbonBlack decides). */
+/** Statuses that say "later" by themselves; a 502 depends on what failed. */
 const RETRYABLE_STATUSES: ReadonlySet<number> = new Set([408, 429, 503, 504]);
+
+/** The 502s whose Carbon Black failure may heal by itself; the other 502s need an operator. */
+const TRANSIENT_502: ReadonlySet<string> = new Set(['CB_UNREACHABLE', 'CB_SERVER_ERROR', 'CB_MALFORMED_RESPONSE']);
+
+/** Whether a problem of this status and code may go away if the same request is sent later: the one rule for `retryable`. */
+export function isRetryableProblem(status: number, code: string): boolean {
+  return RETRYABLE_STATUSES.has(status) || (status === 502 && TRANSIENT_502.has(code));
+}
 
 export class HttpProblem extends Error {
   override name = 'HttpProblem';
@@ -53,7 +59,7 @@ export class HttpProblem extends Error {
     this.detail = init.detail;
     this.errors = init.errors;
     this.retryAfterSeconds = init.retryAfterSeconds;
-    this.retryable = init.retryable ?? RETRYABLE_STATUSES.has(init.status);
+    this.retryable = isRetryableProblem(init.status, init.code);
   }
 
   /** `urn:signet:problem:<code in kebab case>`: stable, and no promise of a web page. */
@@ -89,15 +95,6 @@ const upstreamDetails: Partial<Record<CarbonBlackError['code'], string>> = {
     'Carbon Black answered a status Signet does not expect (a proxy or a wrong CB_URL path); an operator must check CB_URL. Retrying will not help.',
 };
 
-/** Carbon Black failures that may heal by themselves; the others need an operator. */
-const TRANSIENT_UPSTREAM: ReadonlySet<CarbonBlackError['code']> = new Set([
-  'CB_UNREACHABLE',
-  'CB_TIMEOUT',
-  'CB_RATE_LIMITED',
-  'CB_SERVER_ERROR',
-  'CB_MALFORMED_RESPONSE',
-]);
-
 /**
  * When to try a transient failure again, for a caller with no better idea:
  * Signet already retried it with backoff, so at once would likely fail the same way.
@@ -114,16 +111,16 @@ export function problemFromError(error: unknown): HttpProblem {
 
 function fromCarbonBlack(error: CarbonBlackError): HttpProblem {
   const { code } = error;
-  const retryable = TRANSIENT_UPSTREAM.has(code);
+  const status = code === 'CB_TIMEOUT' ? 504 : code === 'CB_RATE_LIMITED' ? 503 : 502;
+  const retryable = isRetryableProblem(status, code);
   const retryAfterSeconds =
     code === 'CB_RATE_LIMITED' ? Math.max(1, Math.ceil((error.retryAfterMs ?? 1000) / 1000)) : TRANSIENT_RETRY_AFTER_SECONDS;
   return new HttpProblem({
     code,
-    status: code === 'CB_TIMEOUT' ? 504 : code === 'CB_RATE_LIMITED' ? 503 : 502,
+    status,
     title: upstreamTitles[code],
     detail:
       upstreamDetails[code] ?? `Carbon Black answered ${error.upstreamStatus ?? 'with an error'}${retryable ? '; try again later.' : '.'}`,
-    retryable,
     ...(retryable && { retryAfterSeconds }),
   });
 }

@@ -5,18 +5,16 @@
  * example against its response schema.
  */
 
+import { isRetryableProblem } from './errors.js';
+
 type Example = { summary: string; value: unknown };
 type Examples = Record<string, Example>;
 
 const MD5_PATH = '/v1/signatures/82a7bf2b1f51f1988be571b8176aa545';
 const BATCH_PATH = '/v1/signatures/batch';
 
-/** As errors.ts decides: these statuses are retryable by themselves, and these 502s heal by themselves. */
-const RETRYABLE_STATUSES = new Set([408, 429, 503, 504]);
-const RETRYABLE_502 = new Set(['CB_UNREACHABLE', 'CB_SERVER_ERROR', 'CB_MALFORMED_RESPONSE']);
-
 function problem(status: number, code: string, title: string, detail: string, instance: string, extra: object = {}) {
-  const retryable = RETRYABLE_STATUSES.has(status) || (status === 502 && RETRYABLE_502.has(code));
+  const retryable = isRetryableProblem(status, code);
   return {
     type: `urn:signet:problem:${code.toLowerCase().replaceAll('_', '-')}`,
     title,

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { booleanSetting, integerSetting } from '../environment-values.js';
 
 /**
  * The environment variables of authentication and rate limiting, as zod
@@ -19,16 +20,10 @@ export const authEnvironmentShape = {
     .describe(
       'Path of a file of API keys, one `name:key[:role]` a line (a mounted Kubernetes secret); blank lines and `#` comments are allowed.',
     ),
-  AUTH_DISABLED: z
-    .stringbool({ truthy: ['true'], falsy: ['false'], case: 'insensitive', error: 'must be true or false' })
+  AUTH_DISABLED: booleanSetting()
     .default(false)
     .describe('`true` serves every request without an API key, as an anonymous admin (local use only; logs a warning at start).'),
-  RATE_LIMIT_PER_MINUTE: z
-    .string()
-    .trim()
-    .regex(/^\d+$/, 'must be a whole number from 1 to 10000000')
-    .transform(Number)
-    .pipe(z.number().int().min(1, 'must be a whole number from 1 to 10000000').max(10_000_000, 'must be a whole number from 1 to 10000000'))
+  RATE_LIMIT_PER_MINUTE: integerSetting(1, 10_000_000)
     .default(6000)
     .describe('Requests each API key may make per minute on this instance (a batch counts once); beyond it Signet answers 429.'),
 };

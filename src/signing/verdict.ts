@@ -162,16 +162,17 @@ export function verdictFields(
   if (typeof entry === 'string') {
     return { verdict: 'unsigned', signed: false, signature: null, nameMatchesSignature: nameTested ? false : null, basis: 'joined-search' };
   }
-  return unknownBasis === 'binary-record' ? UNKNOWN_FIELDS : { ...UNKNOWN_FIELDS, basis: unknownBasis };
+  return UNKNOWN_FIELDS[unknownBasis];
 }
 
-const UNKNOWN_FIELDS: VerdictFields = Object.freeze({
-  verdict: 'unknown',
-  signed: false,
-  signature: null,
-  nameMatchesSignature: null,
-  basis: 'binary-record',
-});
+/** One frozen answer per basis: an unknown binary carries nothing of its own. */
+const unknownFields = (basis: VerdictBasis): VerdictFields =>
+  Object.freeze({ verdict: 'unknown', signed: false, signature: null, nameMatchesSignature: null, basis });
+const UNKNOWN_FIELDS: Readonly<Record<VerdictBasis, VerdictFields>> = {
+  'binary-record': unknownFields('binary-record'),
+  'joined-search': unknownFields('joined-search'),
+  'cloud-process-search': unknownFields('cloud-process-search'),
+};
 
 function statedFields(stated: StatedSignature): VerdictFields {
   return {

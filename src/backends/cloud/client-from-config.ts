@@ -1,6 +1,6 @@
 import type { CloudSettings, Config } from '../../config.js';
 import type { RequestBudget } from '../../upstream/request-budget.js';
-import { createCarbonBlackDispatcher } from '../http/dispatcher.js';
+import { dispatcherFromConfig } from '../http/dispatcher.js';
 import { createCloudClient, type CloudClient } from './client.js';
 
 /** The Cloud client as configured by the environment: one pooled, TLS-aware Agent sized to the concurrency bound. */
@@ -13,10 +13,6 @@ export function cloudClientFromConfig(settings: Config['carbonBlack'], cloud: Cl
     timeoutMs: settings.timeoutMs,
     budget,
     pollIntervalMs: cloud.pollIntervalMs,
-    dispatcher: createCarbonBlackDispatcher({
-      ...(settings.caFile !== undefined && { caFile: settings.caFile }),
-      insecure: settings.tlsInsecure,
-      connections: settings.maxConcurrency,
-    }),
+    dispatcher: dispatcherFromConfig(settings),
   });
 }

@@ -1,7 +1,7 @@
 import type { Config } from '../../config.js';
 import type { CarbonBlackClient } from './client.js';
 import { createCarbonBlackClient } from './client.js';
-import { createCarbonBlackDispatcher } from '../http/dispatcher.js';
+import { dispatcherFromConfig } from '../http/dispatcher.js';
 
 /** The client as configured by the environment: one pooled, TLS-aware Agent sized to the concurrency bound. */
 export function carbonBlackClientFromConfig(settings: Config['carbonBlack']): CarbonBlackClient {
@@ -11,10 +11,6 @@ export function carbonBlackClientFromConfig(settings: Config['carbonBlack']): Ca
     token: settings.token,
     joinField: settings.joinField,
     timeoutMs: settings.timeoutMs,
-    dispatcher: createCarbonBlackDispatcher({
-      ...(settings.caFile !== undefined && { caFile: settings.caFile }),
-      insecure: settings.tlsInsecure,
-      connections: settings.maxConcurrency,
-    }),
+    dispatcher: dispatcherFromConfig(settings),
   });
 }

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { rootCertificates } from 'node:tls';
 import { Agent } from 'undici';
+import type { Config } from '../../config.js';
 
 export interface CarbonBlackDispatcherOptions {
   /** PEM file of a private CA (one or more certificates), trusted in addition to Node's bundled roots. */
@@ -44,4 +45,13 @@ function readCaFile(path: string): string {
     throw new Error(`Carbon Black CA file ${path} holds no PEM certificate`);
   }
   return pem;
+}
+
+/** The Agent as the environment configures it, for either backend: its CA file, TLS check and one connection per slot. */
+export function dispatcherFromConfig(settings: Pick<Config['carbonBlack'], 'caFile' | 'tlsInsecure' | 'maxConcurrency'>): Agent {
+  return createCarbonBlackDispatcher({
+    ...(settings.caFile !== undefined && { caFile: settings.caFile }),
+    insecure: settings.tlsInsecure,
+    connections: settings.maxConcurrency,
+  });
 }
