@@ -17,10 +17,10 @@ afterAll(() => stack.close());
 
 describe('signet lookup exits with the verdict', () => {
   it.each([
-    ['signed', samples.signed, 0],
-    ['unsigned', samples.unsigned, 1],
-    ['unknown', samples.unseen, 2],
-  ] as const)('%s: exit %i, the answer on stdout, a line in words on stderr', async (verdict, sample, status) => {
+    ['signed', 0, samples.signed],
+    ['unsigned', 1, samples.unsigned],
+    ['unknown', 2, samples.unseen],
+  ] as const)('%s: exit %i, the answer on stdout, a line in words on stderr', async (verdict, status, sample) => {
     const run = await runCli(['lookup', sample.md5, '--name', sample.name], { env: cliEnv(stack) });
     expect(run.status).toBe(status);
     // Not a terminal: exactly one line of JSON, the service's answer.
