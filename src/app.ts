@@ -28,6 +28,11 @@ import { buildInfo } from './build-info.js';
 import { signatureRoutes } from './routes/signatures.js';
 import { SignatureService } from './signing/signature-service.js';
 import { SignatureInterner } from './signing/signature-interner.js';
+import { FleetSlots } from './shared-tier/fleet-slots.js';
+import { fleetRateLimitStore } from './shared-tier/fleet-rate-limit-store.js';
+import { sharedVerdictSource } from './shared-tier/shared-verdict-source.js';
+import type { SharedTier } from './shared-tier/shared-tier.js';
+import { SharedVerdicts } from './shared-tier/shared-verdicts.js';
 import type { GuardedUpstream } from './upstream/guarded-upstream.js';
 import type { RequestBudget } from './upstream/request-budget.js';
 import { createGuardedUpstream } from './upstream/guarded-upstream.js';
@@ -51,6 +56,11 @@ export interface AppDependencies {
   now?: () => number;
   /** Prometheus metrics; tests that build many apps pass one without the default process metrics. */
   metrics?: Metrics;
+  /**
+   * The fleet's Redis or Valkey (REDIS_URL), connected by whoever built it
+   * (server.ts, or a test), who also closes it after the app.
+   */
+  sharedTier?: SharedTier;
 }
 
 declare module 'fastify' {
@@ -150,15 +160,49 @@ export async function buildApp(config: Config, deps: AppDependencies): Promise<F
       }
     },
   });
-  // One table of signatures for the live reads and the snapshot restore, so both share them.
+  // One table of signatures for the live reads, the snapshot restore and the shared tier, so all share them.
   const interner = new SignatureInterner();
-  const service = new SignatureService({
+  const tier = deps.sharedTier;
+  tier?.observe({
+    latency: (operation, ms) => metrics.sharedCacheLatency(operation, ms),
+    error: (operation) => metrics.sharedCacheError(operation),
+    state: (up, reason) =>
+      up
+        ? app.log.info('shared cache (REDIS_URL) up')
+        : app.log.warn({ reason }, 'shared cache (REDIS_URL) down: lookups carry on with this instance alone'),
+    trouble: (message) =>
+      app.log.warn({ reason: message }, 'shared cache (REDIS_URL) unreachable: lookups carry on with this instance alone'),
+  });
+  const backendSource = verdictSourceFromConfig(
+    config.carbonBlack,
+    backendReads(config, deps),
+    upstream,
+    interner,
+    (size) => metrics.upstreamBatch(size),
+    tier?.fleetMaxConcurrency === undefined ? undefined : new FleetSlots(tier, tier.fleetMaxConcurrency, config.carbonBlack.deadlineMs),
+  );
+  // The fleet's news reaches this replica's cache; messages arrive only once the service below exists.
+  const sharedVerdicts =
+    tier &&
+    new SharedVerdicts(tier, {
+      forget: (hashes) => hashes.forEach((hash) => service.cache.delete(hash)),
+      clear: () => service.cache.clear(),
+    });
+  const service: SignatureService = new SignatureService({
     ...config.cache,
-    source: verdictSourceFromConfig(config.carbonBlack, backendReads(config, deps), upstream, interner, (size) =>
-      metrics.upstreamBatch(size),
-    ),
+    source: sharedVerdicts
+      ? sharedVerdictSource(backendSource, {
+          shared: sharedVerdicts,
+          interner,
+          lifetimeMs: (verdict) => service.cache.ttlFor(verdict),
+          waitLimitMs: config.carbonBlack.deadlineMs,
+          ...(deps.now && { now: deps.now }),
+          onRead: (outcome) => metrics.sharedCacheRead(outcome),
+        })
+      : backendSource,
     ...(deps.now && { now: deps.now }),
     onEvict: () => metrics.cacheEvicted(),
+    ...(sharedVerdicts && { fleet: sharedVerdicts }),
   });
   metrics.bindSources({
     cacheSize: () => service.cache.size,
@@ -167,6 +211,7 @@ export async function buildApp(config: Config, deps: AppDependencies): Promise<F
     upstreamQueued: () => upstream.queued,
     breakerState: () => upstream.breakerState,
     ...(deps.budget && { budgetUsed: () => deps.budget!.usage().used, budgetLimit: () => deps.budget!.usage().limit }),
+    ...(tier && { sharedCacheUp: () => tier.up }),
   });
   app.decorate('signatures', service);
   app.decorate('upstream', upstream);
@@ -194,13 +239,20 @@ export async function buildApp(config: Config, deps: AppDependencies): Promise<F
   await app.register(securityHeaders);
   // Authentication and rate limiting attach to routes through onRoute hooks: every route comes after them.
   await app.register(authentication, { keys: config.auth.keys, disabled: config.auth.disabled });
-  await app.register(rateLimiting, { perMinute: config.auth.rateLimitPerMinute });
+  await app.register(rateLimiting, {
+    perMinute: config.auth.rateLimitPerMinute,
+    ...(tier && { store: fleetRateLimitStore(tier) }),
+  });
   await app.register(accessLog, { quietRoutes: ['/healthz', '/readyz', '/metrics'] });
   await app.register(metricsRoutes, { metrics, metricsPublic: config.metricsPublic });
   await app.register(openApi);
   await app.register(signatureRoutes, { service, metrics });
   await app.register(cacheRoutes, { service });
-  await app.register(healthRoutes, { lifecycle: () => app.lifecycle.state, upstream: () => upstream });
+  await app.register(healthRoutes, {
+    lifecycle: () => app.lifecycle.state,
+    upstream: () => upstream,
+    sharedCache: () => (tier === undefined ? 'disabled' : tier.up ? 'up' : 'down'),
+  });
   await app.register(versionRoutes, { info });
   return app;
 }

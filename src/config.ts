@@ -4,6 +4,7 @@ import type { ApiKey } from './auth/api-keys.js';
 import { ApiKeyError, loadApiKeys } from './auth/api-keys.js';
 import { authEnvironmentShape } from './auth/environment.js';
 import { booleanSetting, integerSetting } from './environment-values.js';
+import { sharedTierEnvironmentShape, type SharedTierSettings } from './shared-tier/environment.js';
 
 /**
  * Every setting Signet reads, as one zod schema over the environment. The
@@ -143,6 +144,7 @@ export const environmentSchema = z.object({
     .default(0)
     .describe('How long past its lifetime a verdict is served at once while a background refresh runs (0: off).'),
   ...authEnvironmentShape,
+  ...sharedTierEnvironmentShape,
   METRICS_PUBLIC: booleanSetting()
     .default(true)
     .describe(
@@ -231,6 +233,8 @@ export interface Config {
     keepAliveTimeoutMs: number;
   };
   auth: { keys: ApiKey[]; disabled: boolean; rateLimitPerMinute: number };
+  /** The fleet's Redis or Valkey; undefined without `REDIS_URL` (each replica on its own). */
+  sharedTier: SharedTierSettings | undefined;
   metricsPublic: boolean;
   /** Kept apart from `cache`, whose fields configure the lookup service. */
   snapshot: { file: string | undefined; intervalSeconds: number };
@@ -256,7 +260,7 @@ const hints: Record<string, string> = {
 };
 
 /** Variables whose value is a secret: never echoed in an error, never shown in the settings line. */
-export const SECRET_VARIABLES: ReadonlySet<string> = new Set(['CB_API_TOKEN', 'CB_API_SECRET', 'API_KEYS']);
+export const SECRET_VARIABLES: ReadonlySet<string> = new Set(['CB_API_TOKEN', 'CB_API_SECRET', 'API_KEYS', 'REDIS_PASSWORD']);
 
 /** The unit a variable's name promises, said beside its expected form. */
 function unitOf(variable: string): string {
@@ -266,9 +270,15 @@ function unitOf(variable: string): string {
 }
 
 /** The value as given, quoted and bounded, or nothing for a secret. */
+/** A URL's password (`scheme://user:password@host`) hidden, whatever else about the URL is wrong. */
+function withoutPassword(value: string): string {
+  return value.replace(/^([^:/?#]*:\/\/[^/?#@:]*):[^/?#]*@/, '$1:[redacted]@');
+}
+
 function echo(variable: string, value: string): string {
   if (SECRET_VARIABLES.has(variable)) return '';
-  const shown = value.length > 64 ? `${value.slice(0, 64)}…` : value;
+  const visible = withoutPassword(value);
+  const shown = visible.length > 64 ? `${visible.slice(0, 64)}…` : visible;
   return ` ${JSON.stringify(shown)}`;
 }
 
@@ -280,7 +290,7 @@ function describeIssue(issue: z.core.$ZodIssue, env: NodeJS.ProcessEnv): string 
 }
 
 /** Prefixes of Signet's settings: a variable that has one but is no setting is likely a typo. */
-const SETTING_PREFIXES = /^(?:CB|CACHE|HTTP|AUTH|API_KEYS|RATE_LIMIT|LOG|METRICS|SHUTDOWN|SIGNET|HOST|PORT)_/;
+const SETTING_PREFIXES = /^(?:CB|CACHE|HTTP|AUTH|API_KEYS|RATE_LIMIT|LOG|METRICS|SHUTDOWN|SIGNET|HOST|PORT|REDIS)_/;
 /** Signet's own variables that are not the service's settings: the demo's and the command-line client's. */
 const NOT_SETTINGS: ReadonlySet<string> = new Set(['SIGNET_BACKEND', 'SIGNET_URL', 'SIGNET_API_KEY']);
 
@@ -330,7 +340,11 @@ export function settingsInForce(env: NodeJS.ProcessEnv): Record<string, string |
   const settings: Record<string, string | number | boolean> = {};
   for (const [name, value] of Object.entries(parsed.data)) {
     if (value === undefined) continue;
-    settings[name] = SECRET_VARIABLES.has(name) ? '[redacted]' : (value as string | number | boolean);
+    settings[name] = SECRET_VARIABLES.has(name)
+      ? '[redacted]'
+      : typeof value === 'string'
+        ? withoutPassword(value)
+        : (value as number | boolean);
   }
   return settings;
 }
@@ -377,6 +391,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
       keepAliveTimeoutMs: e.HTTP_KEEP_ALIVE_TIMEOUT_MS,
     },
     auth: { ...readApiKeys(e), rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE },
+    sharedTier: readSharedTierSettings(e),
     metricsPublic: e.METRICS_PUBLIC,
     snapshot: { file: e.CACHE_SNAPSHOT_FILE, intervalSeconds: e.CACHE_SNAPSHOT_INTERVAL_SECONDS },
     logLevel: e.LOG_LEVEL,
@@ -414,6 +429,28 @@ function readCloudSettings(e: Environment): CloudSettings {
     batchMaxHashes: e.CB_BATCH_MAX_HASHES,
     batchWindowMs: e.CB_BATCH_WINDOW_MS,
     pollIntervalMs: e.CB_POLL_INTERVAL_MS,
+  };
+}
+
+function readSharedTierSettings(e: Environment): SharedTierSettings | undefined {
+  if (e.REDIS_URL === undefined) {
+    if (e.CB_FLEET_MAX_CONCURRENCY !== undefined) {
+      throw new ConfigError('CB_FLEET_MAX_CONCURRENCY needs REDIS_URL: the fleet counts its requests in Redis');
+    }
+    return undefined;
+  }
+  // The URL is shown in the settings line and in logs; the password must not ride in it.
+  if (new URL(e.REDIS_URL).password !== '') {
+    throw new ConfigError('REDIS_URL is invalid: it holds a password; put it in REDIS_PASSWORD or REDIS_PASSWORD_FILE');
+  }
+  const hasPassword = e.REDIS_PASSWORD !== undefined || e.REDIS_PASSWORD_FILE !== undefined;
+  return {
+    url: e.REDIS_URL,
+    password: hasPassword ? readSecret(e.REDIS_PASSWORD, e.REDIS_PASSWORD_FILE, 'REDIS_PASSWORD') : undefined,
+    keyPrefix: e.REDIS_KEY_PREFIX,
+    timeoutMs: e.REDIS_TIMEOUT_MS,
+    flightLeaseMs: e.REDIS_FLIGHT_LEASE_MS,
+    fleetMaxConcurrency: e.CB_FLEET_MAX_CONCURRENCY,
   };
 }
 

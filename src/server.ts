@@ -3,6 +3,7 @@ import { buildApp } from './app.js';
 import { backendClientsFromConfig } from './backends/backend-clients.js';
 import { ConfigError, loadConfig, settingsInForce, unknownSettingWarnings } from './config.js';
 import { abandonLogs, createLogger, settleLogs } from './logger.js';
+import { SharedTier } from './shared-tier/shared-tier.js';
 
 /*
  * The only module that touches `process`: it reads the environment, listens,
@@ -45,11 +46,16 @@ if (config.carbonBlack.tlsInsecure) {
   logger.warn('CB_TLS_INSECURE=true: Carbon Black TLS certificates are NOT verified');
 }
 
-const backend = backendClientsFromConfig(config.carbonBlack);
+// Connects in the background: Signet is ready without it, and uses it once it answers.
+const sharedTier = config.sharedTier && new SharedTier(config.sharedTier);
+if (config.sharedTier) logger.info({ redis: config.sharedTier.url }, 'shared cache (REDIS_URL): connecting');
+
+const backend = backendClientsFromConfig(config.carbonBlack, sharedTier);
 
 const app = await buildApp(config, {
   ...(backend.backend === 'edr' ? { carbonBlack: backend.edr } : { cloud: backend.cloud, budget: backend.budget }),
   logger,
+  ...(sharedTier && { sharedTier }),
 });
 
 let shutdown: Promise<void> | undefined;
@@ -84,6 +90,7 @@ async function close(why: { signal: NodeJS.Signals } | { err: unknown }): Promis
     logger.info('http server closed');
     await backend.close();
     logger.info('carbon black client closed');
+    await sharedTier?.close();
     return 'closed' as const;
   })().catch((err: unknown) => {
     logger.error({ err }, 'error while closing');

@@ -1,4 +1,6 @@
 import type { Config } from '../config.js';
+import type { SharedTier } from '../shared-tier/shared-tier.js';
+import { SharedRequestBudget } from '../shared-tier/shared-request-budget.js';
 import { createRequestBudget, type RequestBudget } from '../upstream/request-budget.js';
 import { cloudClientFromConfig } from './cloud/client-from-config.js';
 import type { CloudClient } from './cloud/client.js';
@@ -16,11 +18,15 @@ export type BackendReads = { backend: 'edr'; edr: EdrReads } | { backend: 'cloud
 /** The configured backend's client with its lifecycle (and, on Cloud, the request budget it spends). */
 export type BackendClients = BackendReads & { close: () => Promise<void>; budget: RequestBudget | undefined };
 
-/** Builds the client `CB_BACKEND` names, with its TLS-aware dispatcher (and, on Cloud, the request budget). */
-export function backendClientsFromConfig(settings: Config['carbonBlack']): BackendClients {
+/**
+ * Builds the client `CB_BACKEND` names, with its TLS-aware dispatcher (and, on
+ * Cloud, the request budget: the fleet's, counted in Redis, with a shared tier).
+ */
+export function backendClientsFromConfig(settings: Config['carbonBlack'], sharedTier?: SharedTier): BackendClients {
   if (settings.backend === 'cloud') {
     if (settings.cloud === undefined) throw new TypeError('CB_BACKEND=cloud needs the Cloud settings');
-    const budget = createRequestBudget({ limit: settings.cloud.requestsPer5Minutes });
+    const local = createRequestBudget({ limit: settings.cloud.requestsPer5Minutes });
+    const budget = sharedTier ? new SharedRequestBudget(sharedTier, local) : local;
     const client = cloudClientFromConfig(settings, settings.cloud, budget);
     return { backend: 'cloud', cloud: client, budget, close: () => client.close() };
   }

@@ -39,7 +39,9 @@ function healthLine(ready: boolean, healthz: Outcome, readyz: Outcome): string {
     typeof carbonBlack.breaker === 'string'
       ? ` (Carbon Black breaker ${carbonBlack.breaker}, ${String(carbonBlack.inFlight)} in flight, ${String(carbonBlack.queued)} queued)`
       : '';
-  if (ready) return `ready${state}`;
+  // Only a fleet's shared cache is worth a word; `disabled` (no REDIS_URL) says nothing.
+  const shared = body.sharedCache === 'up' || body.sharedCache === 'down' ? `, shared cache ${body.sharedCache}` : '';
+  if (ready) return `ready${state}${shared}`;
   if (healthz.answer.status !== 200) return `not live: /healthz answered ${healthz.answer.status}`;
-  return `not ready: /readyz answered ${readyz.answer.status}${typeof body.status === 'string' ? ` ${body.status}` : ''}${state}`;
+  return `not ready: /readyz answered ${readyz.answer.status}${typeof body.status === 'string' ? ` ${body.status}` : ''}${state}${shared}`;
 }

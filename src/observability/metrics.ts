@@ -1,4 +1,5 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { SHARED_OPERATIONS, type SharedOperation } from '../shared-tier/shared-tier.js';
 import type { BreakerState } from '../upstream/circuit-breaker.js';
 import type { UpstreamEvent } from '../upstream/upstream-events.js';
 
@@ -22,6 +23,8 @@ export interface MetricsSources {
   /** Cloud: requests sent in the current window of the request budget, and its size. */
   budgetUsed?: () => number;
   budgetLimit?: () => number;
+  /** With REDIS_URL: whether the shared tier is connected now. */
+  sharedCacheUp?: () => boolean;
 }
 
 export interface MetricsOptions extends MetricsSources {
@@ -41,6 +44,8 @@ const BREAKER_STATES: readonly BreakerState[] = ['closed', 'half-open', 'open'];
  */
 export const UPSTREAM_DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 /** A cached answer takes well under a millisecond; a miss costs an upstream round trip. */
+/** A Redis round trip on a healthy network takes a fraction of a millisecond; REDIS_TIMEOUT_MS bounds it at tens. */
+export const SHARED_CACHE_LATENCY_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1];
 export const HTTP_DURATION_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 15, 30];
 
 type CounterChild = ReturnType<Counter['labels']>;
@@ -93,6 +98,11 @@ export class Metrics {
   private readonly httpByKey = new Map<string, HistogramChild>();
   private readonly batchHashes: Histogram;
   private readonly buildInfo: Gauge<'version' | 'revision' | 'node' | 'backend'>;
+  private readonly sharedHits: Counter;
+  private readonly sharedMisses: Counter;
+  private readonly sharedRejected: Counter;
+  private readonly sharedErrors: Record<SharedOperation, CounterChild>;
+  private readonly sharedLatency: Record<SharedOperation, HistogramChild>;
 
   constructor(options: MetricsOptions = {}) {
     const { defaultMetrics = true, ...sources } = options;
@@ -234,6 +244,40 @@ export class Metrics {
       registers,
     });
 
+    this.sharedHits = new Counter({
+      name: 'signet_shared_cache_hits_total',
+      help: "Local cache misses answered by the fleet's shared tier (REDIS_URL) without asking Carbon Black.",
+      registers,
+    });
+    this.sharedMisses = new Counter({
+      name: 'signet_shared_cache_misses_total',
+      help: 'Local cache misses the shared tier had no usable verdict for (this replica or another then asked Carbon Black).',
+      registers,
+    });
+    this.sharedRejected = new Counter({
+      name: 'signet_shared_cache_rejected_total',
+      help: 'Values read from the shared tier and ignored: corrupt, from another version or backend, or not a verdict.',
+      registers,
+    });
+    const sharedErrors = new Counter({
+      name: 'signet_shared_cache_errors_total',
+      help: 'Shared tier commands that failed (Redis down, slower than REDIS_TIMEOUT_MS, or an error reply), by operation; each fell back to this replica alone.',
+      labelNames: ['operation'],
+      registers,
+    });
+    this.sharedErrors = counterChildren(sharedErrors, SHARED_OPERATIONS, 'operation');
+    const sharedLatency = new Histogram({
+      name: 'signet_shared_cache_latency_seconds',
+      help: 'Duration of one shared tier command (or script) that answered, by operation.',
+      labelNames: ['operation'],
+      buckets: SHARED_CACHE_LATENCY_BUCKETS,
+      registers,
+    });
+    this.sharedLatency = bind(SHARED_OPERATIONS, (operation) => {
+      sharedLatency.zero({ operation });
+      return sharedLatency.labels(operation);
+    });
+
     this.rateLimitedCounter = new Counter({
       name: 'signet_rate_limited_total',
       help: 'Requests refused with 429 by the per-caller rate limit.',
@@ -255,6 +299,18 @@ export class Metrics {
    */
   bindSources(sources: MetricsSources): void {
     this.sources = { ...this.sources, ...sources };
+    // Exported only with a shared tier: a 0 without REDIS_URL would read as "down" to an alert.
+    if (sources.sharedCacheUp !== undefined && this.registry.getSingleMetric('signet_shared_cache_up') === undefined) {
+      const up = (): number => (this.sources.sharedCacheUp?.() === true ? 1 : 0);
+      new Gauge({
+        name: 'signet_shared_cache_up',
+        help: 'With REDIS_URL: 1 while the shared tier is connected and answering, 0 while it is down (lookups then use this instance alone). Absent without REDIS_URL.',
+        registers: [this.registry],
+        collect() {
+          this.set(up());
+        },
+      });
+    }
   }
 
   /** `count` lets a batch report its cache hits once rather than item by item. */
@@ -271,6 +327,19 @@ export class Metrics {
   /** One search job sent for `size` hashes (the miss batcher's onBatch). */
   upstreamBatch(size: number): void {
     this.batchHashes.observe(size);
+  }
+
+  /** A local miss looked in the shared tier: `hit`, `miss`, or a value `rejected` as not a verdict. */
+  sharedCacheRead(outcome: 'hit' | 'miss' | 'rejected'): void {
+    (outcome === 'hit' ? this.sharedHits : outcome === 'miss' ? this.sharedMisses : this.sharedRejected).inc();
+  }
+
+  sharedCacheLatency(operation: SharedOperation, ms: number): void {
+    this.sharedLatency[operation].observe(ms / 1000);
+  }
+
+  sharedCacheError(operation: SharedOperation): void {
+    this.sharedErrors[operation].inc();
   }
 
   /** For VerdictCache's / SignatureService's `onEvict`. */

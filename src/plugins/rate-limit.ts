@@ -1,4 +1,4 @@
-import rateLimit from '@fastify/rate-limit';
+import rateLimit, { type FastifyRateLimitStoreCtor } from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyRequest, RouteOptions } from 'fastify';
 import fp from 'fastify-plugin';
 import { HttpProblem } from '../errors.js';
@@ -17,6 +17,8 @@ import { ANONYMOUS_CALLER } from './authentication.js';
 export interface RateLimitOptions {
   /** Requests per caller per minute (RATE_LIMIT_PER_MINUTE). */
   perMinute: number;
+  /** Where the counters live; default this process. */
+  store?: FastifyRateLimitStoreCtor;
 }
 
 const WINDOW_MS = 60_000;
@@ -51,6 +53,7 @@ export const rateLimiting = fp(
       timeWindow: WINDOW_MS,
       hook: 'onRequest',
       keyGenerator: keyOf,
+      ...(options.store && { store: options.store }),
       // RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset (and Retry-After on 429).
       enableDraftSpec: true,
       // The thrown HttpProblem reaches the problem-details error handler, which answers it as is.

@@ -5,9 +5,11 @@ import { healthSchema, readinessSchema } from './schemas.js';
 export interface HealthSources {
   lifecycle: () => LifecycleState;
   upstream: () => { breakerState: 'closed' | 'open' | 'half-open'; inFlight: number; queued: number };
+  /** The shared tier's state; `disabled` without REDIS_URL. */
+  sharedCache: () => 'up' | 'down' | 'disabled';
 }
 
-export const healthRoutes: FastifyPluginAsyncZod<HealthSources> = async (app, { lifecycle, upstream }) => {
+export const healthRoutes: FastifyPluginAsyncZod<HealthSources> = async (app, { lifecycle, upstream, sharedCache }) => {
   app.get(
     '/healthz',
     {
@@ -29,14 +31,16 @@ export const healthRoutes: FastifyPluginAsyncZod<HealthSources> = async (app, { 
         tags: ['health'],
         summary: 'Readiness: this instance takes lookups',
         description:
-          "Ready (200) once started and until shutdown begins (then 503). Stays ready while Carbon Black is down, because the cache still serves; the body tells Carbon Black's state.",
+          'Ready (200) once started and until shutdown begins (then 503). Stays ready while Carbon Black or the shared cache is down, because the local cache still serves; the body tells their state.',
         response: { 200: readinessSchema, 503: readinessSchema.describe('Starting or stopping.') },
       },
     },
     async (_request, reply) => {
       const state = lifecycle();
       const { breakerState, inFlight, queued } = upstream();
-      return reply.code(state === 'ready' ? 200 : 503).send({ status: state, carbonBlack: { breaker: breakerState, inFlight, queued } });
+      return reply
+        .code(state === 'ready' ? 200 : 503)
+        .send({ status: state, carbonBlack: { breaker: breakerState, inFlight, queued }, sharedCache: sharedCache() });
     },
   );
 };

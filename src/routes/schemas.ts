@@ -325,4 +325,9 @@ export const readinessSchema = z.object({
       queued: z.number().int().meta({ description: 'Lookups waiting for a Carbon Black slot.', example: 0 }),
     })
     .meta({ description: "Carbon Black's state as Signet sees it. Signet stays ready while Carbon Black is down." }),
+  sharedCache: z.enum(['up', 'down', 'disabled']).meta({
+    description:
+      "The fleet's shared cache (REDIS_URL): `up`, `down` (lookups carry on with this instance's cache and single flight; still ready), or `disabled` (no REDIS_URL).",
+    example: 'up',
+  }),
 });

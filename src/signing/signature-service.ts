@@ -38,8 +38,12 @@ export interface VerdictSource {
    * `digsig_result`, which ignores it; then `nameMatchesSignature` is null.
    */
   nameTested: boolean;
-  /** One guarded Carbon Black read, as a cache entry (with the binary's other hashes, when known); rejects on any upstream failure. */
-  load: (hash: string, name: string) => Promise<LoadedVerdict>;
+  /**
+   * One guarded Carbon Black read, as a cache entry (with the binary's other
+   * hashes, when known); rejects on any upstream failure. `fresh`: the caller
+   * sent `Cache-Control: no-cache` (a source with a store of its own skips it).
+   */
+  load: (hash: string, name: string, fresh?: boolean) => Promise<LoadedVerdict>;
 }
 
 export interface SignatureServiceOptions {
@@ -52,6 +56,14 @@ export interface SignatureServiceOptions {
   source: VerdictSource;
   now?: () => number;
   onEvict?: () => void;
+  /** With a shared tier: forgetting reaches Redis and every replica. Its rejection means the fleet was not told. */
+  fleet?: FleetInvalidation;
+}
+
+/** How a forget reaches the rest of the fleet (shared-tier/shared-verdicts.ts). */
+export interface FleetInvalidation {
+  forget(hash: string): Promise<void>;
+  forgetAll(): Promise<unknown>;
 }
 
 export interface LookupOptions {
@@ -120,15 +132,24 @@ export class SignatureService {
     return this.load(md5, name, options.fresh === true);
   }
 
-  /** Forgets the binary under this hash and, when Carbon Black named it, its other hash. */
-  forget(hash: string): void {
+  /**
+   * Forgets the binary under this hash and, when Carbon Black named it, its
+   * other hash: here at once, then in the shared tier and on every replica.
+   * Rejects when the fleet could not be told (this replica has forgotten it).
+   */
+  async forget(hash: string): Promise<void> {
     this.cache.delete(hash);
+    await this.options.fleet?.forget(hash);
   }
 
-  /** Empties the cache (fresh and expired entries alike); returns how many entries went. */
-  forgetAll(): number {
+  /**
+   * Empties the cache (fresh and expired entries alike), and the fleet's;
+   * resolves how many entries went here. Rejects like `forget`.
+   */
+  async forgetAll(): Promise<number> {
     const removed = this.cache.size;
     this.cache.clear();
+    await this.options.fleet?.forgetAll();
     return removed;
   }
 
@@ -166,7 +187,7 @@ export class SignatureService {
         const status: FetchStatus = {};
         // Whatever entry is here is expired or for another name (else the caller would have had a
         // hit), so always refresh; a load already running for this md5 is joined, not repeated.
-        const verdict = await this.cache.fetch(md5, name, status, { forceRefresh: true });
+        const verdict = await this.cache.fetch(md5, name, status, { forceRefresh: true, fresh });
         if (verdict !== undefined && this.applies(verdict, name)) {
           this.misses++;
           return this.toLookup(
@@ -179,7 +200,7 @@ export class SignatureService {
         }
         // The shared load answered for another name of an unsigned binary: go round and ask for ours.
       }
-      const verdict = this.cache.set(md5, await this.options.source.load(md5, name));
+      const verdict = this.cache.set(md5, await this.options.source.load(md5, name, fresh));
       this.misses++;
       return this.toLookup(md5, name, verdict, 'miss', this.storedAtAfterLoad(md5, verdict));
     } catch (error) {

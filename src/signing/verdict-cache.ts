@@ -16,14 +16,23 @@ export function detachedString(text: string): string {
 /**
  * A loaded verdict together with the binary's other hashes (Carbon Black
  * Cloud reports the md5 and the sha256 of each process), so the next lookup
- * by either is a hit. Only the load's result wraps: the cache stores the verdict.
+ * by either is a hit, and, for a verdict Carbon Black gave earlier (read from
+ * the fleet's shared tier), when it gave it. Only the load's result wraps:
+ * the cache stores the verdict.
  */
 export class AliasedVerdict {
   constructor(
     readonly verdict: CachedVerdict,
     /** Lower-case hashes of the same binary, other than the one looked up. */
     readonly aliases: readonly string[],
+    /** When Carbon Black gave the verdict (epoch ms), if before this load; its lifetime counts from then. */
+    readonly storedAt?: number,
   ) {}
+}
+
+/** lru-cache's `start` for a loaded verdict that carries its own storedAt. */
+function startOf(loaded: LoadedVerdict): { start?: number } {
+  return loaded instanceof AliasedVerdict && loaded.storedAt !== undefined ? { start: loaded.storedAt } : {};
 }
 
 /** What a load resolves: a verdict, or a verdict and the binary's other hashes. */
@@ -35,7 +44,7 @@ export interface VerdictCacheOptions {
   ttlUnsignedMs: number;
   ttlUnknownMs: number;
   /** Asks Carbon Black on a miss and turns its answer into an entry. Its rejection is never stored. */
-  load: (hash: string, name: string) => Promise<LoadedVerdict>;
+  load: (hash: string, name: string, fresh: boolean) => Promise<LoadedVerdict>;
   /** Wall clock in epoch milliseconds; tests move it by hand. */
   now?: () => number;
   /** Told of every entry pushed out to make room (metrics). */
@@ -45,6 +54,8 @@ export interface VerdictCacheOptions {
 export interface LoadContext {
   /** The caller's name, as given (the query uses it verbatim). */
   name: string;
+  /** `Cache-Control: no-cache`: a stored verdict elsewhere (the shared tier) must not answer either. */
+  fresh: boolean;
 }
 
 export type FetchStatus = LRUCache.Status<string, CachedVerdict, LoadContext>;
@@ -101,9 +112,14 @@ export class VerdictCache {
         },
       }),
       fetchMethod: async (hash, _stale, { options: fetchOptions, context }) => {
-        const loaded = await options.load(hash, context.name);
+        const loaded = await options.load(hash, context.name, context.fresh);
         const verdict = this.storeAliases(hash, loaded);
         fetchOptions.ttl = this.ttlFor(verdict);
+        // lru-cache stores the fetched value with these options, `start` included (its set() reads it;
+        // the fetch options' type leaves it out): a verdict from the shared tier keeps its age.
+        if (loaded instanceof AliasedVerdict && loaded.storedAt !== undefined) {
+          (fetchOptions as { start?: number }).start = loaded.storedAt;
+        }
         return verdict;
       },
     });
@@ -144,10 +160,10 @@ export class VerdictCache {
     md5: string,
     name: string,
     status: FetchStatus,
-    flags: { forceRefresh?: boolean; allowStale?: boolean } = {},
+    flags: { forceRefresh?: boolean; allowStale?: boolean; fresh?: boolean } = {},
   ): Promise<CachedVerdict | undefined> {
     return this.lru.fetch(md5, {
-      context: { name },
+      context: { name, fresh: flags.fresh ?? false },
       status,
       forceRefresh: flags.forceRefresh ?? false,
       allowStale: flags.allowStale ?? false,
@@ -157,7 +173,7 @@ export class VerdictCache {
   /** Stores a verdict found outside the shared load. */
   set(hash: string, loaded: LoadedVerdict): CachedVerdict {
     const verdict = this.storeAliases(hash, loaded);
-    this.lru.set(detachedString(hash), verdict, { ttl: this.ttlFor(verdict) });
+    this.lru.set(detachedString(hash), verdict, { ttl: this.ttlFor(verdict), ...startOf(loaded) });
     return verdict;
   }
 
@@ -194,7 +210,7 @@ export class VerdictCache {
       const key = detachedString(alias);
       this.aliases.set(key, hash);
       this.aliases.set(hash, key);
-      this.lru.set(key, verdict, { ttl });
+      this.lru.set(key, verdict, { ttl, ...startOf(loaded) });
     }
     return verdict;
   }

@@ -29,7 +29,10 @@ describe('signet health', () => {
     expect(run.status).toBe(0);
     expect(JSON.parse(run.stdout)).toEqual({
       healthz: { status: 200, body: { status: 'ok' } },
-      readyz: { status: 200, body: { status: 'ready', carbonBlack: { breaker: 'closed', inFlight: 0, queued: 0 } } },
+      readyz: {
+        status: 200,
+        body: { status: 'ready', carbonBlack: { breaker: 'closed', inFlight: 0, queued: 0 }, sharedCache: 'disabled' },
+      },
     });
     expect(run.stderr).toBe('signet: ready (Carbon Black breaker closed, 0 in flight, 0 queued)\n');
   });
