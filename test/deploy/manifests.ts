@@ -12,11 +12,13 @@ import { NetworkPolicy, type INetworkPolicy } from 'kubernetes-models/networking
 import { PodDisruptionBudget, type IPodDisruptionBudget } from 'kubernetes-models/policy/v1';
 import {
   ConfigMap,
+  PersistentVolumeClaim,
   Secret,
   Service,
   ServiceAccount,
   type IConfigMap,
   type IContainer,
+  type IPersistentVolumeClaim,
   type ISecret,
   type IService,
   type IServiceAccount,
@@ -77,6 +79,7 @@ export function metadataOf(doc: Record<string, unknown>): { name?: string; names
 export const validators: Record<string, (doc: Record<string, unknown>) => void> = {
   'v1/ConfigMap': (doc) => new ConfigMap(doc as unknown as IConfigMap).validate(),
   'v1/Secret': (doc) => new Secret(doc as unknown as ISecret).validate(),
+  'v1/PersistentVolumeClaim': (doc) => new PersistentVolumeClaim(doc as unknown as IPersistentVolumeClaim).validate(),
   'v1/Service': (doc) => new Service(doc as unknown as IService).validate(),
   'v1/ServiceAccount': (doc) => new ServiceAccount(doc as unknown as IServiceAccount).validate(),
   'apps/v1/Deployment': (doc) => new Deployment(doc as unknown as IDeployment).validate(),

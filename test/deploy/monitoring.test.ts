@@ -36,15 +36,10 @@ const OPEN_LABELS = new Set(['code', 'route', 'method', 'status_code']);
 /** Labels Prometheus (and the Prometheus Operator's ServiceMonitor) add to every scraped series. */
 const TARGET_LABELS = ['job', 'instance', 'namespace', 'pod', 'service', 'endpoint', 'container'];
 
-/**
- * Metrics the shared tier's issue will add (`signet_shared_cache_*`), used by the SignetSharedTierDown
- * rule, which selects nothing (and so never fires) until they exist. Named one by one, not by prefix,
- * so that a misspelt name still fails; once Signet exports one, the registry's definition is used.
- */
-const FUTURE_METRICS: Record<string, string[]> = { signet_shared_cache_errors_total: [] };
-
 async function exportedSeries(): Promise<Map<string, SeriesInfo>> {
   const metrics = createMetrics({ defaultMetrics: false });
+  // Exported only with a shared tier (REDIS_URL), which the alert rules cover too.
+  metrics.bindSources({ sharedCacheUp: () => true });
   // Children created on first use (codes, routes, retries, batches) are created here, so that
   // every series Signet can export appears with its labels.
   const outcomes: UpstreamOutcome[] = ['success', 'failure', 'timeout', 'cancelled'];
@@ -73,9 +68,6 @@ async function exportedSeries(): Promise<Map<string, SeriesInfo>> {
         info?.values.set(label, seen);
       }
     }
-  }
-  for (const [name, labels] of Object.entries(FUTURE_METRICS)) {
-    if (!series.has(name)) series.set(name, { labels: new Set(labels), values: new Map() });
   }
   return series;
 }
@@ -404,7 +396,7 @@ describe('the PromQL check itself', () => {
     ['a selector without a name', '{__name__="signet_lookups_total"}', /without a metric name/],
     ['a bad range', 'rate(signet_lookups_total[5])', /bad range/],
     ['unbalanced parentheses', 'sum(rate(signet_lookups_total[5m])', /unbalanced/],
-    ['a future metric misspelt', 'rate(signet_shared_cache_error_total[5m])', /is not a metric/],
+    ['a shared-tier metric misspelt', 'rate(signet_shared_cache_error_total[5m])', /is not a metric/],
   ])('rejects %s', (_, expr, problem) => {
     expect(promqlProblems(expr, series).join('\n')).toMatch(problem);
   });
@@ -569,12 +561,13 @@ describe('monitoring component: PrometheusRule', () => {
     expect(groups[Number(path?.[2])]?.rules?.[Number(path?.[3])]?.alert).toBe('SignetUpstreamQueueNearFull');
   });
 
-  it('keeps the shared-tier rule inert while its metric does not exist', () => {
+  it('fires on a pod that lost the shared tier or on failing shared-tier commands, never without REDIS_URL', () => {
     const rule = alerts.find((a) => a.alert === 'SignetSharedTierDown');
     const selected = readPromQL(rule?.expr ?? '').selectors.map((s) => s.metric);
-    expect(selected).toEqual(['signet_shared_cache_errors_total']);
-    // An absent metric selects nothing, so the rule cannot fire; absent() or `or vector(...)` would make it fire.
+    expect(selected.sort()).toEqual(['signet_shared_cache_errors_total', 'signet_shared_cache_up']);
+    // Without REDIS_URL the up gauge is absent and the errors stay 0: absent() or `or vector(...)` would make it fire.
     expect(rule?.expr).not.toMatch(/absent|vector\(/);
+    expect(rule?.expr).toMatch(/signet_shared_cache_up\) == 0/);
     expect(ruleText).toMatch(/never fires/);
   });
 });
