@@ -66,7 +66,7 @@ export const nameSchema = stringInput('a string')
 
 export const cacheStatusSchema = z.enum(['hit', 'miss', 'stale', 'coalesced']).meta({
   description:
-    '`hit`: a fresh cached verdict; `miss`: Carbon Black was asked for this request; `coalesced`: this request shared a Carbon Black search already running for the same binary; `stale`: an expired verdict served because Carbon Black failed (stale-if-error) or while it is refreshed in the background (stale-while-revalidate).',
+    '`hit`: a fresh verdict from the cache of this instance; `miss`: not in the cache of this instance, so Carbon Black was asked for this request (with a shared cache, `REDIS_URL`, the verdict of the fleet may have answered instead: `cache.storedAt` then tells when Carbon Black gave it); `coalesced`: this request shared a Carbon Black search already running for the same binary; `stale`: an expired verdict served because Carbon Black failed (stale-if-error) or while it is refreshed in the background (stale-while-revalidate).',
   example: 'hit',
 });
 

@@ -43,6 +43,13 @@ function reconnectDelayMs(attempt: number): number {
   return Math.round(ceiling / 2 + Math.random() * (ceiling / 2));
 }
 
+export class SharedTierTimeoutError extends Error {
+  override name = 'SharedTierTimeoutError';
+  constructor(timeoutMs: number) {
+    super(`Redis did not answer within ${timeoutMs} ms (REDIS_TIMEOUT_MS)`);
+  }
+}
+
 export class SharedTier {
   readonly prefix: string;
   /** The fleet's one channel: verdicts stored, flights failed, binaries forgotten. */
@@ -74,7 +81,8 @@ export class SharedTier {
       // A command while Redis is away fails at once instead of waiting in a queue: the lookup goes on locally.
       enableOfflineQueue: false,
       maxRetriesPerRequest: 0,
-      commandTimeout: settings.timeoutMs,
+      // run() bounds every command by REDIS_TIMEOUT_MS itself; this only drops replies that never come.
+      commandTimeout: Math.max(1000, settings.timeoutMs * 20),
       connectTimeout: Math.max(1000, settings.timeoutMs * 10),
       retryStrategy: reconnectDelayMs,
       // A failover replica answering READONLY: reconnect, to reach the new primary.
@@ -137,22 +145,59 @@ export class SharedTier {
   async run<T>(operation: SharedOperation, call: (redis: Redis) => Promise<T>): Promise<T> {
     const started = performance.now();
     try {
-      const value = await call(this.commands);
+      const value = await this.bounded(call(this.commands));
       this.observer.latency?.(operation, performance.now() - started);
-      if (this.failuresInARow > 0) {
+      if (this.failuresInARow > 0 || this.suspendedUntil !== 0) {
         this.failuresInARow = 0;
+        this.suspendedUntil = 0;
         this.changed(true, 'answering again');
       }
       return value;
     } catch (error) {
       this.observer.error?.(operation);
       // An error reply is an answer: Redis is there (full, read-only, ...) and reads may still work.
-      if (!(error instanceof ReplyError) && ++this.failuresInARow >= FAILURES_TO_SUSPEND) {
+      if (!(error instanceof ReplyError) && ++this.failuresInARow >= FAILURES_TO_SUSPEND && this.suspendedUntil === 0) {
         this.suspendedUntil = Date.now() + SUSPEND_MS;
         this.changed(false, 'not answering within REDIS_TIMEOUT_MS');
       }
       throw error;
     }
+  }
+
+  /**
+   * The command's result, or a timeout after REDIS_TIMEOUT_MS. When the timer
+   * fires, a reply may already wait in the socket, unread because this
+   * process was busy (a long event-loop turn, CPU throttling): it gets one
+   * more turn of the loop to be read, so only a Redis that really did not
+   * answer in time counts as slow.
+   */
+  private bounded<T>(command: Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      let settled = false;
+      const timer = setTimeout(
+        () =>
+          setImmediate(() => {
+            if (settled) return;
+            settled = true;
+            reject(new SharedTierTimeoutError(this.timeoutMs));
+          }),
+        this.timeoutMs,
+      );
+      command.then(
+        (value) => {
+          if (settled) return;
+          settled = true;
+          clearTimeout(timer);
+          resolve(value);
+        },
+        (error: unknown) => {
+          if (settled) return;
+          settled = true;
+          clearTimeout(timer);
+          reject(error as Error);
+        },
+      );
+    });
   }
 
   /** Sends a message to every replica (this one included). */
