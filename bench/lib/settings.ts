@@ -38,6 +38,16 @@ export interface BenchSettings {
   cloudBatchWindowMs: number;
   /** Distinct population hashes one side may ask in one round (caps a caller that is refused fast). */
   cloudMaxLookupsPerRound: number;
+  /** Scenario 8: distinct md5s per cold-fleet round, each asked once on every replica. */
+  fleetMd5s: number;
+  /** Alternating rounds (Redis fleet, fleet without Redis; then the other way round), fresh md5s each round. */
+  fleetRounds: number;
+  /** md5s in flight at once in a cold-fleet round (each as one lookup per replica). */
+  fleetConcurrency: number;
+  /** Sequential shared-tier hits measured (each followed by a local-cache hit of the same md5). */
+  fleetHitRequests: number;
+  /** md5s of the unmeasured cold round each fleet gets first, and unmeasured hit pairs before the measured ones. */
+  fleetWarmup: number;
   /** Scenario 4. */
   coalesceRequests: number;
   coalesceRounds: number;
@@ -73,6 +83,11 @@ export const FULL: BenchSettings = {
   cloudBatchMaxHashes: 50,
   cloudBatchWindowMs: 20,
   cloudMaxLookupsPerRound: 100_000,
+  fleetMd5s: 2000,
+  fleetRounds: 3,
+  fleetConcurrency: 16,
+  fleetHitRequests: 2000,
+  fleetWarmup: 200,
   coalesceRequests: 1000,
   coalesceRounds: 3,
   memoryEntries: 1_000_000,
@@ -95,6 +110,10 @@ export const SMOKE: BenchSettings = {
   cloudRoundSeconds: 2,
   // Shorter than the first poll (CB_POLL_INTERVAL_MS, 500 ms): each job is done at its first poll.
   cloudJobMs: 200,
+  fleetMd5s: 300,
+  fleetRounds: 1,
+  fleetHitRequests: 300,
+  fleetWarmup: 100,
   coalesceRounds: 1,
   memoryEntries: 100_000,
   memoryRounds: 1,
