@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { sleep } from '../upstream/backoff.js';
 import type { Script, SharedTier } from './shared-tier.js';
 
@@ -36,7 +35,6 @@ export class FleetSlots {
   private readonly leaseMs: number;
   private readonly key: string;
   private readonly acquireScript: Script;
-  private readonly replica = randomBytes(6).toString('hex');
   private holders = 0;
 
   constructor(tier: SharedTier, limit: number, deadlineMs: number) {
@@ -62,7 +60,7 @@ export class FleetSlots {
 
   /** A held slot's token, or undefined when Redis could not be asked (the replica's own bound then stands alone). */
   private async acquire(signal: AbortSignal): Promise<string | undefined> {
-    const token = `${this.replica}:${++this.holders}`;
+    const token = `${this.tier.replica}:${++this.holders}`;
     for (;;) {
       signal.throwIfAborted();
       if (!this.tier.up) return undefined;

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { sleep } from '../upstream/backoff.js';
 import { FIVE_MINUTES_MS, type RequestBudget } from '../upstream/request-budget.js';
 import { UpstreamBudgetSpentError } from '../upstream/upstream-errors.js';
@@ -44,7 +43,6 @@ export class SharedRequestBudget implements RequestBudget {
   private readonly pauseKey: string;
   private readonly takeScript: Script;
   private readonly pauseScript: Script;
-  private readonly replica = randomBytes(6).toString('hex');
   private sends = 0;
   /** The fleet's use of the window at this replica's last send, for the metric. */
   private lastFleetUse: number | undefined;
@@ -61,7 +59,7 @@ export class SharedRequestBudget implements RequestBudget {
   }
 
   async take(signal: AbortSignal, deadlineAt: number): Promise<void> {
-    const member = `${this.replica}:${++this.sends}`;
+    const member = `${this.tier.replica}:${++this.sends}`;
     for (;;) {
       signal.throwIfAborted();
       if (!this.tier.up) break;

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { Redis, ReplyError, type RedisOptions } from 'ioredis';
 import type { SharedTierSettings } from './environment.js';
 
@@ -57,6 +58,8 @@ export class SharedTier {
   readonly timeoutMs: number;
   readonly flightLeaseMs: number;
   readonly fleetMaxConcurrency: number | undefined;
+  /** This replica's random id: the prefix of every token it puts in Redis (flights, slots, budget places). */
+  readonly replica = randomBytes(6).toString('hex');
   private readonly commands: Redis;
   private readonly subscriber: Redis;
   private observer: SharedTierObserver;

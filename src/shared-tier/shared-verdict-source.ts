@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { CarbonBlackError, type CarbonBlackErrorCode } from '../backends/errors.js';
 import type { VerdictSource } from '../signing/signature-service.js';
 import type { SignatureInterner } from '../signing/signature-interner.js';
@@ -63,8 +62,7 @@ export function sharedVerdictSource(inner: VerdictSource, options: SharedSourceO
   const { shared, interner, lifetimeMs, waitLimitMs } = options;
   const now = options.now ?? Date.now;
   const onRead = options.onRead ?? (() => undefined);
-  // Flight tokens: this replica's random id and a counter, so no two flights anywhere share one.
-  const replica = randomBytes(6).toString('hex');
+  // Flight tokens: this replica's id and a counter, so no two flights anywhere share one.
   let flights = 0;
 
   /** The verdict in a value read from Redis, when it is one and answers this lookup. */
@@ -111,7 +109,7 @@ export function sharedVerdictSource(inner: VerdictSource, options: SharedSourceO
 
   async function load(hash: string, name: string, fresh = false): Promise<LoadedVerdict> {
     if (!shared.up) return inner.load(hash, name, fresh);
-    const token = `${replica}:${++flights}`;
+    const token = `${shared.replica}:${++flights}`;
     const startedAt = now();
     // A `no-cache` lookup skips the fleet's stored verdict, but still joins a flight already running.
     let read = !fresh;

@@ -100,6 +100,11 @@ export class SharedVerdicts {
     return this.tier.up;
   }
 
+  /** This replica's id, for the tokens of its flights. */
+  get replica(): string {
+    return this.tier.replica;
+  }
+
   get leaseMs(): number {
     return this.tier.flightLeaseMs;
   }
