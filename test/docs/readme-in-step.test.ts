@@ -14,6 +14,12 @@ describe('the README stays in step with the code', () => {
     for (const variable of Object.keys(environmentSchema.shape)) expect(table).toContain(`| \`${variable}\` |`);
   });
 
+  it('its performance table is exactly what `npm run bench-table` prints from bench/results/latest.json', () => {
+    const table = execFileSync(process.execPath, ['--import', 'tsx', 'scripts/print-bench-table.ts'], { encoding: 'utf8' }).trim();
+    const between = readme.split('<!-- bench-table:start -->')[1]?.split('<!-- bench-table:end -->')[0]?.trim();
+    expect(between).toBe(table);
+  });
+
   it('every `npm run <script>` it names exists', () => {
     const named = [...readme.matchAll(/npm run ([a-z:-]+)/g)].map((match) => match[1]!);
     expect(named.length).toBeGreaterThan(0);
