@@ -29,7 +29,8 @@ export function verdictSourceFromConfig(
     const { cloud } = clients;
     if (settings.cloud === undefined) throw new TypeError('CB_BACKEND=cloud needs the Cloud settings');
     return cloudVerdictSource({
-      search: (hashes) => upstream.run((signal, deadlineAt) => cloud.searchHashes(hashes, signal, deadlineAt)),
+      // seal() inside the call: the batch takes misses until the guard (and the fleet) grant its slot.
+      search: (seal) => upstream.run((signal, deadlineAt) => cloud.searchHashes(seal(), signal, deadlineAt)),
       batchMaxHashes: settings.cloud.batchMaxHashes,
       batchWindowMs: settings.cloud.batchWindowMs,
       interner,
