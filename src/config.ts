@@ -68,7 +68,7 @@ export const environmentSchema = z.object({
   // No zod default: it depends on CB_BACKEND (BATCH_WINDOW_DEFAULT_MS); the table shows defaultText.
   CB_BATCH_WINDOW_MS: integerSetting(0, 1000).optional().meta({
     description:
-      'How long the first miss of a batch waits for others before it queues for an upstream slot, in milliseconds. The batch keeps taking misses while it waits for a slot, until it is full, so a busy service fills batches by itself; the window only bounds what a lone miss waits on an idle one.',
+      'How long the first miss of a batch waits for others before it queues for an upstream slot, in milliseconds. The batch keeps taking misses while it waits for a slot, until it is full, so a busy service fills batches by itself; the window only bounds what a lone miss waits. On EDR a miss that finds nothing in flight or queued goes at once.',
     defaultText: '`20` (cloud), `2` (edr)',
   }),
   CB_POLL_INTERVAL_MS: integerSetting(10, 10_000)

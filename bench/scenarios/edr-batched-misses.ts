@@ -25,8 +25,9 @@ import { median, ratio } from '../lib/stats.js';
  * answers are still one md5 per request).
  *
  * Then a lone miss on the idle batched Signet, one at a time: its latency
- * against the same search asked of the simulator directly (the window plus
- * Signet's own cost), with the one-md5 Signet's lone miss beside it.
+ * against the same search asked of the simulator directly (Signet's own cost,
+ * plus the window if the miss waited for one: on EDR a miss that finds nothing
+ * upstream goes at once), with the one-md5 Signet's lone miss beside it.
  */
 
 export const TARGET_TIMES_CEILING = 5;

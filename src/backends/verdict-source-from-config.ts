@@ -57,6 +57,8 @@ export function verdictSourceFromConfig(
     maxBatch: settings.batchMaxHashes,
     windowMs: settings.batchWindowMs,
     run: (seal) => upstream.run((signal) => edr.searchBinaries(seal(), signal)),
+    // A search is cheap on EDR (no budget): on an idle guard a lone miss does not wait out the window.
+    idle: () => guard.inFlight === 0 && guard.queued === 0,
     ...(onBatch && { onBatch }),
   });
   return binaryRecordSource((md5) => batcher.load(md5), interner);

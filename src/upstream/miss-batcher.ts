@@ -12,7 +12,8 @@
  * starts (it calls `seal()` once it holds an upstream slot). Until then it
  * keeps taking keys while it waits in the guard's queue, so under saturation
  * batches fill themselves while waiting for a slot, and an idle service still
- * sends a lone miss after at most the window. A full batch takes no more keys:
+ * sends a lone miss after at most the window (at once, with `idle`, when
+ * nothing is upstream at all). A full batch takes no more keys:
  * the next miss opens a new batch. A key already waiting in the open batch
  * shares its result. Coalescing of one key across batches is the cache's job
  * (one load per key), so a key reaches here once per load.
@@ -35,6 +36,14 @@ export interface MissBatcherOptions<V> {
   run: (seal: () => readonly string[]) => Promise<ReadonlyMap<string, V>>;
   /** Told of every batch sealed for sending, with its key count (metrics). */
   onBatch?: (size: number) => void;
+  /**
+   * Asked when a miss opens a batch: true when nothing is in flight or queued
+   * upstream, so there is no one to wait with and the window would only delay
+   * the miss. Such a batch is handed to `run` at once (it still takes whatever
+   * joins before its slot is granted). Absent: every batch waits its window,
+   * for a backend whose requests are dear (Cloud's budget).
+   */
+  idle?: () => boolean;
 }
 
 interface Waiter<V> {
@@ -56,6 +65,7 @@ export class MissBatcher<V> {
   readonly #windowMs: number;
   readonly #run: MissBatcherOptions<V>['run'];
   readonly #onBatch: ((size: number) => void) | undefined;
+  readonly #idle: (() => boolean) | undefined;
   /** The batch new keys join: not sealed, not full. At most one at a time. */
   #open: Batch<V> | undefined;
   #timer: NodeJS.Timeout | undefined;
@@ -67,15 +77,18 @@ export class MissBatcher<V> {
     this.#windowMs = options.windowMs;
     this.#run = options.run;
     this.#onBatch = options.onBatch;
+    this.#idle = options.idle;
   }
 
   /** The answer for `key` (undefined: the upstream has none), from the batch it joins. */
   load(key: string): Promise<V | undefined> {
     return new Promise<V | undefined>((resolve, reject) => {
       let batch = this.#open;
+      let opened = false;
       if (batch === undefined) {
         batch = { waiters: new Map(), submitted: false, keys: undefined };
         this.#open = batch;
+        opened = true;
       }
       const waiters = batch.waiters.get(key);
       if (waiters !== undefined) {
@@ -87,6 +100,9 @@ export class MissBatcher<V> {
         // Full: no more keys, and no reason to wait out the window.
         this.#close(batch);
         if (!batch.submitted) this.#submit(batch);
+      } else if (opened && this.#idle?.() === true) {
+        // Nothing upstream to wait with: go now; misses that follow at once still join until the slot is granted.
+        this.#submit(batch);
       } else if (!batch.submitted && this.#timer === undefined) {
         this.#timer = setTimeout(() => {
           this.#timer = undefined;

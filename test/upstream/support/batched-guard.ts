@@ -23,12 +23,18 @@ export interface BatchedGuard {
  * call seals its batch when it starts. Each started call stays pending until
  * the test settles it, so a test decides when slots free. Fake timers.
  */
-export function batchedGuard(batch: { maxBatch: number; windowMs: number }, guardOverrides: Partial<GuardOptions> = {}): BatchedGuard {
+export function batchedGuard(
+  batch: { maxBatch: number; windowMs: number; idleFastPath?: boolean },
+  guardOverrides: Partial<GuardOptions> = {},
+): BatchedGuard {
   const guard = createGuardedUpstream(guardOptions({ maxConcurrency: 1, ...guardOverrides }));
   const calls: BatchCall[] = [];
   const sizes: number[] = [];
   const batcher = new MissBatcher<string>({
-    ...batch,
+    maxBatch: batch.maxBatch,
+    windowMs: batch.windowMs,
+    // As the EDR backend wires it: idle when the guard has nothing in flight or queued.
+    ...(batch.idleFastPath === true && { idle: () => guard.inFlight === 0 && guard.queued === 0 }),
     run: (seal) =>
       guard.run(() => {
         const call: BatchCall = { ...deferred<ReadonlyMap<string, string>>(), keys: seal() };
