@@ -15,13 +15,14 @@ import { runCloudMisses } from './scenarios/cloud-misses.js';
 import type { CachedStack } from './scenarios/cached-stack.js';
 import { startCachedStack } from './scenarios/cached-stack.js';
 import { runCoalescing } from './scenarios/coalescing.js';
+import { runEdrBatchedMisses } from './scenarios/edr-batched-misses.js';
 import { runFleet } from './scenarios/fleet.js';
 import { runMemory } from './scenarios/memory.js';
 import { runMissPath } from './scenarios/miss-path.js';
 import { runStartup } from './scenarios/startup.js';
 
 /**
- * `npm run bench` (and `npm run bench:smoke`): builds dist/, runs the eight
+ * `npm run bench` (and `npm run bench:smoke`): builds dist/, runs the nine
  * scenarios with every server in a child process on 127.0.0.1, prints a
  * table and writes bench/results/latest.json (smoke: smoke.json). Exits 1
  * only when a scenario crashed or a correctness invariant broke; a missed
@@ -104,6 +105,7 @@ await scenario('memory', '5 memory', () => runMemory(ctx));
 await scenario('startup', '6 start-up', () => runStartup(ctx));
 await scenario('cloud-misses', '7 Cloud misses', () => runCloudMisses(ctx));
 await scenario('fleet', '8 fleet', () => runFleet(ctx));
+await scenario('edr-batched-misses', '9 EDR batched misses', () => runEdrBatchedMisses(ctx));
 
 const figures = results.flatMap((r) => r.figures);
 const crashed = results.filter((r) => r.error !== undefined);

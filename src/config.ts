@@ -59,12 +59,18 @@ export const environmentSchema = z.object({
     .describe(
       "Cloud: requests Signet allows itself per sliding 5 minutes, job creation and polls included (Cloud's documented example limit is 1000 per key). When spent, lookups wait within their deadline or answer 503 `UPSTREAM_BUDGET_SPENT` with `Retry-After`.",
     ),
+  // At most 100: EDR's binary search takes at most MAX_BINARY_SEARCH_MD5S md5s (src/backends/edr/query.ts).
   CB_BATCH_MAX_HASHES: integerSetting(1, 100)
     .default(50)
-    .describe('Cloud: most hashes one search job asks for; misses arriving together share a job.'),
-  CB_BATCH_WINDOW_MS: integerSetting(0, 1000)
-    .default(20)
-    .describe('Cloud: how long the first miss of a batch waits for others before its job is created, in milliseconds.'),
+    .describe(
+      'Most hashes one upstream request asks for; misses arriving together share it: one Cloud search job, or one EDR binary search (`md5:A OR md5:B ...`, sent as a POST when its URL would be too long). `1` sends each miss alone. On EDR only `binary-record` with `CB_BINARY_READ=search` batches: a summary read and a joined search name one binary each, so they stay one request per miss.',
+    ),
+  // No zod default: it depends on CB_BACKEND (BATCH_WINDOW_DEFAULT_MS); the table shows defaultText.
+  CB_BATCH_WINDOW_MS: integerSetting(0, 1000).optional().meta({
+    description:
+      'How long the first miss of a batch waits for others before it queues for an upstream slot, in milliseconds. The batch keeps taking misses while it waits for a slot, until it is full, so a busy service fills batches by itself; the window only bounds what a lone miss waits. On EDR a miss that finds nothing in flight or queued goes at once.',
+    defaultText: '`20` (cloud), `2` (edr)',
+  }),
   CB_POLL_INTERVAL_MS: integerSetting(10, 10_000)
     .default(500)
     .describe('Cloud: the first wait before polling a search job; each later wait is 1.5 times longer, up to 2 s.'),
@@ -72,13 +78,13 @@ export const environmentSchema = z.object({
     .enum(['binary-record', 'joined-search'])
     .default('binary-record')
     .describe(
-      "`binary-record`: the verdict comes from Carbon Black's binary record (`digsig_result`), one read per missed binary; no record is `unknown`. `joined-search`: the seed's joined process search, signed or unsigned only (for tokens that may not read binaries).",
+      "`binary-record`: the verdict comes from Carbon Black's binary record (`digsig_result`); no record is `unknown`. `joined-search`: the seed's joined process search, signed or unsigned only (for tokens that may not read binaries), one search per miss.",
     ),
   CB_BINARY_READ: z
     .enum(['search', 'summary'])
     .default('search')
     .describe(
-      'How `binary-record` reads a record: `search` asks the binary search `md5:<MD5>` (an empty answer is unknown, a 404 an error); `summary` reads `/api/v1/binary/<MD5>/summary`, whose 404 means unknown, and so cannot tell an unknown md5 from a wrong `CB_URL` path.',
+      'How `binary-record` reads a record: `search` asks the binary search `md5:<MD5>`, misses arriving together sharing one search (`CB_BATCH_MAX_HASHES`; an md5 with no row is unknown, a 404 an error); `summary` reads `/api/v1/binary/<MD5>/summary`, one read per miss, whose 404 means unknown, and so cannot tell an unknown md5 from a wrong `CB_URL` path.',
     ),
   CB_JOIN_FIELD: z
     .enum(['digsig_prog_name', 'digsig_result'])
@@ -188,14 +194,20 @@ export const environmentSchema = z.object({
 
 export type Environment = z.output<typeof environmentSchema>;
 
+/**
+ * CB_BATCH_WINDOW_MS when unset. A Cloud job takes seconds and its key has a
+ * request budget, so waiting 20 ms to share a job is cheap; an EDR binary
+ * search answers in tens of milliseconds, and a lone miss should not wait
+ * more than a few for company (under load, batches fill while they queue).
+ */
+export const BATCH_WINDOW_DEFAULT_MS: Readonly<Record<Environment['CB_BACKEND'], number>> = { cloud: 20, edr: 2 };
+
 /** Carbon Black Cloud's settings, present only with `CB_BACKEND=cloud`. */
 export interface CloudSettings {
   orgKey: string;
   apiId: string;
   apiSecret: string;
   requestsPer5Minutes: number;
-  batchMaxHashes: number;
-  batchWindowMs: number;
   pollIntervalMs: number;
 }
 
@@ -209,6 +221,10 @@ export interface Config {
     cloud: CloudSettings | undefined;
     verdictSource: Environment['CB_VERDICT_SOURCE'];
     binaryRead: Environment['CB_BINARY_READ'];
+    /** CB_BATCH_MAX_HASHES: most hashes one batched request asks for (1: no batching). */
+    batchMaxHashes: number;
+    /** CB_BATCH_WINDOW_MS, or the backend's default (BATCH_WINDOW_DEFAULT_MS). */
+    batchWindowMs: number;
     joinField: 'digsig_prog_name' | 'digsig_result';
     timeoutMs: number;
     maxConcurrency: number;
@@ -367,6 +383,8 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
       cloud: e.CB_BACKEND === 'cloud' ? readCloudSettings(e) : undefined,
       verdictSource: e.CB_VERDICT_SOURCE,
       binaryRead: e.CB_BINARY_READ,
+      batchMaxHashes: e.CB_BATCH_MAX_HASHES,
+      batchWindowMs: e.CB_BATCH_WINDOW_MS ?? BATCH_WINDOW_DEFAULT_MS[e.CB_BACKEND],
       joinField: e.CB_JOIN_FIELD,
       timeoutMs: e.CB_TIMEOUT_MS,
       maxConcurrency: e.CB_MAX_CONCURRENCY,
@@ -426,8 +444,6 @@ function readCloudSettings(e: Environment): CloudSettings {
     apiId: e.CB_API_ID,
     apiSecret: readSecret(e.CB_API_SECRET, e.CB_API_SECRET_FILE, 'CB_API_SECRET'),
     requestsPer5Minutes: e.CB_REQUESTS_PER_5_MINUTES,
-    batchMaxHashes: e.CB_BATCH_MAX_HASHES,
-    batchWindowMs: e.CB_BATCH_WINDOW_MS,
     pollIntervalMs: e.CB_POLL_INTERVAL_MS,
   };
 }

@@ -23,9 +23,11 @@ interface One {
   status: number;
   cacheStatus?: string;
   ms: number;
+  /** The body, only when the caller keeps them (driveEachKeepingBodies). */
+  body?: string;
 }
 
-async function one(pool: Pool, path: string, headers: Record<string, string>): Promise<One> {
+async function one(pool: Pool, path: string, headers: Record<string, string>, keepBody = false): Promise<One> {
   const started = performance.now();
   try {
     const response = await pool.request({ method: 'GET', path, headers });
@@ -38,9 +40,14 @@ async function one(pool: Pool, path: string, headers: Record<string, string>): P
         // Not Signet's JSON (the simulator's answer): no cache status.
       }
     }
-    return { status: response.statusCode, ...(cacheStatus !== undefined && { cacheStatus }), ms: performance.now() - started };
+    return {
+      status: response.statusCode,
+      ...(cacheStatus !== undefined && { cacheStatus }),
+      ms: performance.now() - started,
+      ...(keepBody && { body: text }),
+    };
   } catch {
-    return { status: 0, ms: performance.now() - started };
+    return { status: 0, ms: performance.now() - started, ...(keepBody && { body: '' }) };
   }
 }
 
@@ -70,16 +77,51 @@ export async function driveEach(
   headers: Record<string, string>,
   concurrency: number,
 ): Promise<DriveResult> {
+  return (await drive(origin, paths, headers, concurrency, false)).result;
+}
+
+/**
+ * driveEach, also keeping every answer's status and body (in the order of `paths`), for
+ * a scenario that checks what was answered, not only how fast. Kept apart from
+ * DriveResult so that the bodies never reach the results file.
+ */
+export async function driveEachKeepingBodies(
+  origin: string,
+  paths: readonly string[],
+  headers: Record<string, string>,
+  concurrency: number,
+): Promise<{ result: DriveResult; answers: KeptAnswer[] }> {
+  return drive(origin, paths, headers, concurrency, true);
+}
+
+/** One answer of driveEachKeepingBodies: status 0 when the connection failed. */
+export interface KeptAnswer {
+  status: number;
+  body: string;
+}
+
+async function drive(
+  origin: string,
+  paths: readonly string[],
+  headers: Record<string, string>,
+  concurrency: number,
+  keepBodies: boolean,
+): Promise<{ result: DriveResult; answers: KeptAnswer[] }> {
+  // Lookups may wait seconds for Carbon Black: undici's default timeouts (300 s) are far above any deadline Signet applies.
   const pool = new Pool(origin, { connections: concurrency, pipelining: 1 });
   try {
     const results: One[] = new Array(paths.length);
     let next = 0;
     const started = performance.now();
     const worker = async (): Promise<void> => {
-      for (let i = next++; i < paths.length; i = next++) results[i] = await one(pool, paths[i]!, headers);
+      for (let i = next++; i < paths.length; i = next++) results[i] = await one(pool, paths[i]!, headers, keepBodies);
     };
     await Promise.all(Array.from({ length: Math.min(concurrency, paths.length) }, worker));
-    return summarise(results, performance.now() - started);
+    const elapsedMs = performance.now() - started;
+    return {
+      result: summarise(results, elapsedMs),
+      answers: keepBodies ? results.map((r) => ({ status: r.status, body: r.body ?? '' })) : [],
+    };
   } finally {
     await pool.close();
   }

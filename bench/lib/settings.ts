@@ -48,6 +48,13 @@ export interface BenchSettings {
   fleetHitRequests: number;
   /** md5s of the unmeasured cold round each fleet gets first, and unmeasured hit pairs before the measured ones. */
   fleetWarmup: number;
+  /** Scenario 9: distinct never-cached md5s per round, asked once each by `batchedCallers` callers at once. */
+  batchedMd5s: number;
+  batchedRounds: number;
+  /** Enough callers to fill batches of CB_BATCH_MAX_HASHES on every one of the CB_MAX_CONCURRENCY slots. */
+  batchedCallers: number;
+  /** Lone misses on an idle Signet, one at a time (after a few unmeasured ones). */
+  loneMisses: number;
   /** Scenario 4. */
   coalesceRequests: number;
   coalesceRounds: number;
@@ -88,6 +95,10 @@ export const FULL: BenchSettings = {
   fleetConcurrency: 16,
   fleetHitRequests: 2000,
   fleetWarmup: 200,
+  batchedMd5s: 4000,
+  batchedRounds: 3,
+  batchedCallers: 512,
+  loneMisses: 60,
   coalesceRequests: 1000,
   coalesceRounds: 3,
   memoryEntries: 1_000_000,
@@ -114,6 +125,9 @@ export const SMOKE: BenchSettings = {
   fleetRounds: 1,
   fleetHitRequests: 300,
   fleetWarmup: 100,
+  batchedMd5s: 1000,
+  batchedRounds: 1,
+  loneMisses: 10,
   coalesceRounds: 1,
   memoryEntries: 100_000,
   memoryRounds: 1,

@@ -232,7 +232,7 @@ export class Metrics {
     );
     this.batchHashes = new Histogram({
       name: 'signet_upstream_batch_hashes',
-      help: 'Carbon Black Cloud: hashes asked by each search job (misses that arrived together share one).',
+      help: 'Hashes asked by each batched request: a Cloud search job or an EDR binary search (misses that arrived together share one).',
       buckets: [1, 2, 5, 10, 20, 50, 100],
       registers,
     });

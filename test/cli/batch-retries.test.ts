@@ -18,7 +18,8 @@ let proxy: Proxy;
 let failBatches = 0;
 
 beforeAll(async () => {
-  stack = await startCliStack({ env: { CB_RETRIES: '0' }, simulator: { population: 1500 } });
+  // One md5 per Carbon Black request (no batching), so failNext: 2 fails exactly two items of four.
+  stack = await startCliStack({ env: { CB_RETRIES: '0', CB_BATCH_MAX_HASHES: '1' }, simulator: { population: 1500 } });
   proxy = await startProxy(stack.url, (request, response) => {
     if (request.method !== 'POST' || failBatches === 0) return false;
     failBatches--;

@@ -33,10 +33,10 @@ describe('configuration of the Carbon Black Cloud backend', () => {
       apiId: 'ZYXWVU9876',
       apiSecret: SECRET,
       requestsPer5Minutes: 1000,
-      batchMaxHashes: 50,
-      batchWindowMs: 20,
       pollIntervalMs: 500,
     });
+    // The batch settings apply to both backends; Cloud's window default is its own.
+    expect(config.carbonBlack).toMatchObject({ batchMaxHashes: 50, batchWindowMs: 20 });
   });
 
   it('EDR stays the default and carries no Cloud settings', () => {

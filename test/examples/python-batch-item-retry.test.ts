@@ -2,7 +2,8 @@ import { afterEach, expect, it } from 'vitest';
 import { samples } from '../../src/simulator/fixtures.js';
 import { describePython, runClient, useBatchFile, useLiveSignet } from './support.js';
 
-const signet = useLiveSignet({ CB_RETRIES: '0', CB_BREAKER_THRESHOLD: '100' });
+// One md5 per Carbon Black request (no batching), so failNext: 1 fails exactly one item of two.
+const signet = useLiveSignet({ CB_RETRIES: '0', CB_BREAKER_THRESHOLD: '100', CB_BATCH_MAX_HASHES: '1' });
 const batchFile = useBatchFile();
 afterEach(() => signet().stack.simulator.simulator.clearFaults());
 

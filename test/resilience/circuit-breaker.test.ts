@@ -88,7 +88,8 @@ describe('circuit breaker', () => {
   });
 
   it('after the cooldown exactly one trial goes out; lookups arriving during it fail fast instead of piling on', async () => {
-    const stack = await faultStack({ env });
+    // One md5 per request: batched, misses arriving together would all ride in the one trial request.
+    const stack = await faultStack({ env: { ...env, CB_BATCH_MAX_HASHES: '1' } });
     const sim = stack.simulator.simulator;
     await openBreaker(stack);
     sim.clearFaults();

@@ -213,7 +213,10 @@ describe('stale-if-error', () => {
     const { results } = response.json<{ results: Array<Record<string, unknown>> }>();
     expect(results[0]).toMatchObject({ md5: GIT, signed: true, cache: { hit: true, status: 'stale', storedAt } });
     expect(results[1]).toMatchObject({ md5: samples.python.md5, error: { status: 502, code: 'CB_SERVER_ERROR' } });
-    expect(requestCount(sim.stats)).toBe(3);
+    // The refresh and the miss arrived together: one failed binary search for both, or two when
+    // the refresh, on an idle Signet, went alone before the miss reached the batcher.
+    expect(requestCount(sim.stats)).toBeGreaterThanOrEqual(2);
+    expect(requestCount(sim.stats)).toBeLessThanOrEqual(3);
   });
 });
 

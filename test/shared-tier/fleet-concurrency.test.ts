@@ -20,7 +20,8 @@ async function fleetWith(env: Record<string, string>): Promise<Fleet> {
   const fleet = await startFleet({
     simulator: { latencyMs: 40 },
     // REDIS_TIMEOUT_MS stays fleet-stack's generous one (a slot request timing out would let its request go unbounded).
-    env: { CB_MAX_CONCURRENCY: '8', ...env },
+    // One md5 per request (no batching), so 60 misses make 60 requests for the bound to hold back.
+    env: { CB_MAX_CONCURRENCY: '8', CB_BATCH_MAX_HASHES: '1', ...env },
   });
   fleets.push(fleet);
   return fleet;

@@ -66,6 +66,8 @@ beforeAll(async () => {
     RATE_LIMIT_PER_MINUTE: String(RATE_LIMIT),
     REDIS_URL: redis.url,
     REDIS_KEY_PREFIX: prefix,
+    // One md5 per request (no batching): a count of Carbon Black searches is a count of md5s asked.
+    CB_BATCH_MAX_HASHES: '1',
     // Exact counts under a loaded CI machine: a replica's event-loop lag must not pass for a slow Redis.
     REDIS_TIMEOUT_MS: '1000',
   };

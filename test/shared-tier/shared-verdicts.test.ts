@@ -5,7 +5,8 @@ import { startFleet, type Fleet } from '../support/fleet-stack.js';
 /** Three replicas, one Redis, one simulator: a verdict found by one replica answers the others. */
 let fleet: Fleet;
 beforeAll(async () => {
-  fleet = await startFleet({ simulator: { latencyMs: 30 } });
+  // One md5 per request (no batching): a count of Carbon Black requests is a count of md5s asked.
+  fleet = await startFleet({ simulator: { latencyMs: 30 }, env: { CB_BATCH_MAX_HASHES: '1' } });
 });
 afterAll(() => fleet.close());
 

@@ -47,7 +47,8 @@ function harness(extra: Record<string, CloudBinarySigning> = {}) {
     staleIfErrorSeconds: 86_400,
     staleWhileRevalidateSeconds: 0,
     source: cloudVerdictSource({
-      search: async (hashes) => {
+      search: async (seal) => {
+        const hashes = seal();
         searches.push([...hashes]);
         return new Map(hashes.flatMap((hash) => (all[hash] === undefined ? [] : [[hash, all[hash]] as const])));
       },

@@ -1,7 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { MissBatcher } from '../../src/upstream/miss-batcher.js';
 
-/** Misses close together share one upstream call; each key gets its own answer. Fake timers. */
+/**
+ * Misses close together share one upstream call; each key gets its own answer.
+ * Here every call seals its batch as soon as it is made (a free slot); what a
+ * batch does while it waits for a slot is in miss-batcher-sealing.test.ts. Fake timers.
+ */
 describe('miss batcher', () => {
   beforeEach(() => {
     vi.useFakeTimers();
@@ -15,7 +19,8 @@ describe('miss batcher', () => {
     const batcher = new MissBatcher<string>({
       maxBatch: 3,
       windowMs: 20,
-      run: async (keys) => {
+      run: async (seal) => {
+        const keys = seal();
         calls.push([...keys]);
         const result = answer(keys);
         if (result instanceof Error) throw result;
@@ -82,7 +87,7 @@ describe('miss batcher', () => {
 
   it('a window of 0 still batches what arrives in the same tick, and a lone miss waits only one timer turn', async () => {
     const calls: string[][] = [];
-    const batcher = new MissBatcher<string>({ maxBatch: 50, windowMs: 0, run: async (keys) => (calls.push([...keys]), new Map()) });
+    const batcher = new MissBatcher<string>({ maxBatch: 50, windowMs: 0, run: async (seal) => (calls.push([...seal()]), new Map()) });
     void batcher.load('a');
     void batcher.load('b');
     await vi.advanceTimersByTimeAsync(0);
@@ -91,7 +96,12 @@ describe('miss batcher', () => {
 
   it('reports each batch size', async () => {
     const sizes: number[] = [];
-    const batcher = new MissBatcher<string>({ maxBatch: 2, windowMs: 5, run: async () => new Map(), onBatch: (size) => sizes.push(size) });
+    const batcher = new MissBatcher<string>({
+      maxBatch: 2,
+      windowMs: 5,
+      run: async (seal) => (seal(), new Map()),
+      onBatch: (size) => sizes.push(size),
+    });
     for (const key of ['a', 'b', 'c']) void batcher.load(key);
     await vi.advanceTimersByTimeAsync(5);
     expect(sizes).toEqual([2, 1]);

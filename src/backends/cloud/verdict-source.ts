@@ -11,14 +11,16 @@ const BOTH_HASHES: ReadonlySet<HashKind> = new Set(['md5', 'sha256']);
 
 export interface CloudVerdictSourceOptions {
   /**
-   * One guarded search job for these hashes (through the guard: bound, queue,
-   * retries, breaker, deadline). Resolves the signing of every hash Cloud has
-   * a process for; a hash absent from the map has none.
+   * One guarded search job for a batch (through the guard: bound, queue,
+   * retries, breaker, deadline). `seal()` gives the batch's hashes: call it
+   * when the job is about to be created (holding a slot), so the batch takes
+   * misses until then. Resolves the signing of every hash Cloud has a process
+   * for; a hash absent from the map has none.
    */
-  search: (hashes: readonly string[]) => Promise<ReadonlyMap<string, CloudBinarySigning>>;
+  search: (seal: () => readonly string[]) => Promise<ReadonlyMap<string, CloudBinarySigning>>;
   /** CB_BATCH_MAX_HASHES: most hashes one job asks for. */
   batchMaxHashes: number;
-  /** CB_BATCH_WINDOW_MS: how long the first miss of a batch waits for others. */
+  /** CB_BATCH_WINDOW_MS: how long the first miss of a batch waits for others before it queues for a slot. */
   batchWindowMs: number;
   interner: SignatureInterner;
   /** Told of every job's hash count (metrics). */

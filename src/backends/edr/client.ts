@@ -42,14 +42,26 @@ export interface CarbonBlackClient {
   binarySummary(md5: string, signal?: AbortSignal): Promise<BinaryRecord | undefined>;
   /**
    * `GET {base}/api/v1/binary?q=md5:A OR md5:B ...&rows=<count>&start=0`, for
-   * 1 to MAX_BINARY_SEARCH_MD5S distinct md5s (else TypeError). Resolves a Map
-   * keyed by lower-case md5 holding the record of every md5 the server has;
-   * an md5 missing from the map has no record.
+   * 1 to MAX_BINARY_SEARCH_MD5S distinct md5s (else TypeError); when that URL
+   * would be longer than MAX_GET_URL_LENGTH, the same search as
+   * `POST {base}/api/v1/binary` with `{"q": ["..."], "rows": <count>, "start": 0}`.
+   * Resolves a Map keyed by lower-case md5 holding the record of every md5
+   * the server has; an md5 missing from the map has no record.
    */
   searchBinaries(md5s: readonly string[], signal?: AbortSignal): Promise<Map<string, BinaryRecord>>;
   /** Closes the dispatcher, letting in-flight requests finish. Later calls reject (CB_UNREACHABLE). */
   close(): Promise<void>;
 }
+
+/**
+ * The longest binary-search URL sent as a GET; a longer one goes as a POST.
+ * Each md5 term costs about 42 bytes of form-encoded query, so a batch of a
+ * few dozen md5s passes 2 KiB. Servers and the proxies in front of them cap
+ * the request line (commonly 4-8 KiB, some less) and may log it whole; 2048
+ * bytes stays under every common cap while single lookups and small batches
+ * keep the documented, cache-friendly GET.
+ */
+export const MAX_GET_URL_LENGTH = 2048;
 
 /** The calls are async so that a bad argument (TypeError) rejects like every other failure instead of throwing. */
 export function createCarbonBlackClient(options: CarbonBlackClientOptions): CarbonBlackClient {
@@ -82,8 +94,13 @@ export function createCarbonBlackClient(options: CarbonBlackClientOptions): Carb
 
   async function searchBinaries(md5s: readonly string[], signal?: AbortSignal): Promise<Map<string, BinaryRecord>> {
     const wanted = binarySearchMd5s(md5s);
+    const q = buildBinarySearchQuery(wanted);
+    const url = endpoints.binarySearch(q, wanted.length);
+    // Too long for a URL: the same parameters as JSON, `q` as the one-element list integrations send.
+    const post = url.length > MAX_GET_URL_LENGTH;
     return await exchanger.send({
-      url: endpoints.binarySearch(buildBinarySearchQuery(wanted), wanted.length),
+      url: post ? endpoints.binarySearchPost : url,
+      ...(post && { json: { q: [q], rows: wanted.length, start: 0 } }),
       signal,
       // No `notFound`: a search answers an unknown md5 with no row, so a 404 here means a wrong URL
       // (a bad base path, a proxy, not Carbon Black) and stays CB_UNEXPECTED_STATUS.

@@ -14,6 +14,8 @@ export interface CarbonBlackEndpoints {
   binarySummary(md5: string): string;
   /** `GET {base}/api/v1/binary?q=...&rows=<rows>&start=0` */
   binarySearch(q: string, rows: number): string;
+  /** `POST {base}/api/v1/binary`: the same search with its parameters in a JSON body, for a query too long for a URL. */
+  binarySearchPost: string;
 }
 
 /**
@@ -48,5 +50,6 @@ export function carbonBlackEndpoints(baseUrl: string): CarbonBlackEndpoints {
     // Records store the md5 in upper case, and so does every documented summary URL.
     binarySummary: (md5) => `${api}/binary/${md5.toUpperCase()}/summary`,
     binarySearch: (q, rows) => binarySearch + new URLSearchParams({ q, rows: String(rows), start: '0' }).toString(),
+    binarySearchPost: `${api}/binary`,
   };
 }

@@ -3,6 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   createCarbonBlackClient,
   MAX_BINARY_SEARCH_MD5S,
+  MAX_GET_URL_LENGTH,
   type CarbonBlackClient,
   type CarbonBlackClientOptions,
 } from '../../../src/backends/edr/client.js';
@@ -95,10 +96,46 @@ describe('request', () => {
     await client().searchBinaries([appidMd5, APPID, unsignedMd5, 'c7F5CAE0b450be875eee0e6ddfa771fE', UNSIGNED]);
   });
 
-  it(`asks for all ${MAX_BINARY_SEARCH_MD5S} md5s in one request`, async () => {
+  it(`asks for all ${MAX_BINARY_SEARCH_MD5S} md5s in one request, a POST with the JSON body: the GET URL would pass ${MAX_GET_URL_LENGTH} bytes`, async () => {
     const md5s = Array.from({ length: MAX_BINARY_SEARCH_MD5S }, (_, i) => i.toString(16).padStart(32, 'A'));
-    search(md5s.map((md5) => md5.toUpperCase())).reply(200, binarySearchEnvelope([]));
-    await expect(client().searchBinaries(md5s)).resolves.toEqual(new Map());
+    const q = md5s.map((md5) => `md5:${md5.toUpperCase()}`).join(' OR ');
+    nock(ORIGIN, { reqheaders: { 'x-auth-token': TOKEN, accept: 'application/json', 'content-type': 'application/json' } })
+      .post(PATH, { q: [q], rows: MAX_BINARY_SEARCH_MD5S, start: 0 })
+      .reply(200, binarySearchEnvelope([{ ...appidRecord, md5: md5s[7]!.toUpperCase() }]));
+    const records = await client().searchBinaries(md5s);
+    expect([...records.keys()]).toEqual([md5s[7]!.toLowerCase()]);
+  });
+
+  it(`keeps the GET while the URL is at most ${MAX_GET_URL_LENGTH} bytes, and POSTs from the first md5 that passes it`, async () => {
+    const md5s = Array.from({ length: MAX_BINARY_SEARCH_MD5S }, (_, i) => i.toString(16).padStart(32, '0'));
+    const base = `${ORIGIN}/edr/api/v1/binary?`;
+    const urlLength = (count: number): number =>
+      (
+        base +
+        new URLSearchParams({
+          q: md5s
+            .slice(0, count)
+            .map((md5) => `md5:${md5.toUpperCase()}`)
+            .join(' OR '),
+          rows: String(count),
+          start: '0',
+        })
+      ).length;
+    const longestGet = md5s.findLastIndex((_, i) => urlLength(i + 1) <= MAX_GET_URL_LENGTH) + 1;
+    expect(longestGet).toBeGreaterThan(1);
+    const seen: string[] = [];
+    const record = function (this: { req: { method: string } }): [number, object] {
+      seen.push(this.req.method);
+      return [200, binarySearchEnvelope([])];
+    };
+    nock(ORIGIN)
+      .get(() => true)
+      .reply(record)
+      .post(PATH)
+      .reply(record);
+    await client().searchBinaries(md5s.slice(0, longestGet));
+    await client().searchBinaries(md5s.slice(0, longestGet + 1));
+    expect(seen).toEqual(['GET', 'POST']);
   });
 
   it.each<[string, unknown]>([
