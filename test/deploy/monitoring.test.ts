@@ -666,7 +666,7 @@ describe('monitoring component: Grafana dashboard', () => {
       [/^HTTP p99 by route$/, [/histogram_quantile\(0\.99, sum by \(le, route\) .*signet_http_request_duration_seconds_bucket/]],
       [/5xx ratio/i, [/status_code=~"5\.\."/]],
       [/cache entries/i, [/signet_cache_entries/, /signet_cache_capacity/]],
-      [/hashes per search job/i, [/signet_upstream_batch_hashes/]],
+      [/hashes per search/i, [/signet_upstream_batch_hashes/]],
     ];
     for (const [title, expressions] of wanted) {
       const text = queries(title);
