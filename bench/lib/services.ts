@@ -14,6 +14,12 @@ export interface SimulatorStatsView {
   binarySearches: number;
   /** Every Carbon Black request of any kind: what a miss costs, whichever CB_VERDICT_SOURCE. */
   upstreamRequests: number;
+  /**
+   * md5s Carbon Black was asked about: one per process search and summary
+   * read, and one per `md5:` term of each binary search (a batched search asks
+   * many). What "one Carbon Black question per md5" counts once misses are batched.
+   */
+  md5sAsked: number;
   inFlight: number;
   peakInFlight: number;
 }
@@ -50,14 +56,20 @@ export async function startSimulator(options: { population: number; latencyMs: n
     token,
     child,
     async stats() {
-      const response = await getJson<SimulatorStatsView>(`${url}/__simulator/stats`, headers);
+      const response = await getJson<SimulatorStatsView & { binaryQueries: string[] }>(`${url}/__simulator/stats`, headers);
       if (response.status !== 200) throw new Error(`simulator stats answered ${response.status}`);
-      const { processSearches, binaryReads, binarySearches, inFlight, peakInFlight } = response.body;
+      const { processSearches, binaryReads, binarySearches, binaryQueries, inFlight, peakInFlight } = response.body;
+      // The simulator keeps the last 10,000 queries: past that the count would be short, so it is not a count.
+      const md5Terms =
+        binaryQueries.length === binarySearches
+          ? binaryQueries.reduce((sum, q) => sum + (q.match(/\bmd5:/giu)?.length ?? 0), 0)
+          : Number.NaN;
       return {
         processSearches,
         binaryReads,
         binarySearches,
         upstreamRequests: processSearches + binaryReads + binarySearches,
+        md5sAsked: processSearches + binaryReads + md5Terms,
         inFlight,
         peakInFlight,
       };
