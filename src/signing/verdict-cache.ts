@@ -247,8 +247,31 @@ export class VerdictCache {
     return { verdict, storedAt };
   }
 
-  /** Entries with their original start times on the Date.now() scale (lru-cache's load format). */
-  load(entries: [string, LRUCache.Entry<CachedVerdict>][]): void {
-    this.lru.load(entries);
+  /**
+   * Replaces the content with entries `from` to `to` of these columns, least
+   * recently used first, each keeping its storage time (on this cache's clock)
+   * and lifetime. The keys must be owned strings (a snapshot reader's).
+   *
+   * One `set` per entry with a reused options object and `start` already on
+   * the cache's clock: lru-cache's `load()` would need a [key, entry] pair
+   * and an entry object per entry (two million allocations at a million
+   * entries) and converts each start from the Date.now() scale.
+   */
+  restore(
+    keys: readonly string[],
+    verdicts: readonly CachedVerdict[],
+    storedAt: ArrayLike<number>,
+    ttlMs: ArrayLike<number>,
+    from: number,
+    to: number,
+  ): void {
+    this.lru.clear();
+    const options: LRUCache.SetOptions<string, CachedVerdict, LoadContext> = { ttl: 0, start: 0 };
+    for (let i = from; i < to; i++) {
+      options.ttl = ttlMs[i]!;
+      // lru-cache reads a start of 0 as "no start" (an entry that never expires): the clock's epoch itself is dated 1 ms later.
+      options.start = storedAt[i]! || 1;
+      this.lru.set(keys[i]!, verdicts[i]!, options);
+    }
   }
 }
