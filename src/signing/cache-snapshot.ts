@@ -414,6 +414,12 @@ interface SnapshotColumns {
   ttlMs: ArrayLike<number>;
 }
 
+/** Where a reader puts the entries it loads, least recently used first. */
+interface SnapshotSink {
+  /** Called only once the whole file is known good. */
+  add(key: string, verdict: CachedVerdict, storedAt: number, ttlMs: number): void;
+}
+
 /** The body of a version-3 file for these (valid) entries, as the pieces to write in order. */
 async function encodeBody(entries: readonly SnapshotEntry[]): Promise<Uint8Array[]> {
   const n = entries.length;
@@ -552,7 +558,11 @@ function decodeStrings(bytes: Buffer, count: number): string[] {
   return strings as string[];
 }
 
-/** Reads the version-3 body in `body` (a buffer of its own); fails whole, with a CorruptSnapshotError. */
+/**
+ * Reads the version-3 body in `body` (a buffer of its own) into `sink`: the
+ * last `capacity` of the entries worth loading, least recently used first.
+ * Fails whole, with a CorruptSnapshotError, before the sink hears of any entry.
+ */
 function decodeBody(
   body: Buffer,
   count: number,
@@ -560,7 +570,9 @@ function decodeBody(
   now: number,
   staleWindowMs: number,
   interner: SignatureInterner,
-): SnapshotColumns {
+  sink: SnapshotSink,
+  capacity: number,
+): void {
   if (body.length < BODY_HEADER_BYTES + 4) throw new CorruptSnapshotError('truncated: no body');
   const [n, values, stringCount, stringBytes, keyBytes, reserved] = Array.from({ length: BODY_HEADER_FIELDS }, (_, i) =>
     body.readUInt32LE(i * 4),
@@ -573,6 +585,12 @@ function decodeBody(
     );
   }
   if (crc32(body.subarray(0, layout.checksum)) !== body.readUInt32LE(layout.checksum)) throw new CorruptSnapshotError('checksum mismatch');
+  if (body.byteOffset % 8 !== 0) {
+    // Typed arrays need their element size's alignment; readBody's buffers have it, this is the safety net.
+    const aligned = Buffer.allocUnsafeSlow(body.length);
+    body.copy(aligned);
+    body = aligned;
+  }
   if (!LITTLE_ENDIAN_HOST) {
     body.subarray(layout.storedAt, layout.refs).swap64();
     body.subarray(layout.refs, layout.refs + 4 * (n + VALUE_FIELDS * values)).swap32();
@@ -625,71 +643,93 @@ function decodeBody(
   const refs = i32(body, layout.refs, n);
   const forms = body.subarray(layout.forms, layout.forms + n);
   const keysEnd = layout.keys + keyBytes;
+  const binaryRecord = basis === 'binary-record';
   // How many loaded entries point at each facts value: the shared ones are worth the interner's room first.
   const uses = new Uint32Array(facts.length);
-  const columns: SnapshotColumns = { length: 0, keys: [], verdicts: [], storedAt: new Float64Array(n), ttlMs: new Float64Array(n) };
-  const keptStoredAt = columns.storedAt as Float64Array;
-  const keptTtl = columns.ttlMs as Float64Array;
+
+  // First pass: every entry checked, nothing built, so that a bad file is refused before the sink hears of it.
   let keyAt = layout.keys;
+  let kept = 0;
   for (let i = 0; i < n; i++) {
     const form = forms[i]!;
-    const keyLength = form & LONG_KEY ? 32 : 16;
-    const keyStart = keyAt;
-    keyAt += keyLength;
-    if (keyAt > keysEnd) throw new CorruptSnapshotError('bad keys');
-    let stored = storedAt[i]!;
+    keyAt += form & LONG_KEY ? 32 : 16;
+    const stored = storedAt[i]!;
     const ttl = ttlMs[i]!;
     if (!Number.isSafeInteger(stored) || stored < 0 || !Number.isSafeInteger(ttl) || ttl <= 0) throw new CorruptSnapshotError('bad time');
     const ref = refs[i]!;
-    const kept = stored + ttl + staleWindowMs >= now;
-    let verdict: CachedVerdict;
+    const used = stored + ttl + staleWindowMs >= now;
     switch (form & ~LONG_KEY) {
       case FORM_UNKNOWN:
         if (ref !== NONE || basis === 'joined-search') throw new CorruptSnapshotError('bad verdict');
-        verdict = UnknownBinary.instance;
         break;
       case FORM_FACTS:
       case FORM_DATED: {
-        const shared = basis === 'binary-record' ? facts[ref] : undefined;
-        if (shared === undefined) throw new CorruptSnapshotError('bad verdict');
-        if ((form & ~LONG_KEY) === FORM_FACTS) {
-          verdict = shared;
-        } else {
-          const time = seconds[i]!;
-          if (!Number.isNaN(time) && !Number.isSafeInteger(time)) throw new CorruptSnapshotError('bad signing time');
-          // Built only for entries that are loaded: an expired one would be garbage at once.
-          verdict = kept ? new DatedSignature(shared, Number.isNaN(time) ? null : time) : UnknownBinary.instance;
+        if (!binaryRecord || ref < 0 || ref >= facts.length) throw new CorruptSnapshotError('bad verdict');
+        const time = seconds[i]!;
+        if ((form & ~LONG_KEY) === FORM_DATED && !Number.isNaN(time) && !Number.isSafeInteger(time)) {
+          throw new CorruptSnapshotError('bad signing time');
         }
-        if (kept) uses[ref]!++;
+        if (used) uses[ref]!++;
         break;
       }
-      case FORM_STATED: {
-        const stated = basis === 'cloud-process-search' ? stateds[ref] : undefined;
-        if (stated === undefined) throw new CorruptSnapshotError('bad verdict');
-        verdict = stated;
+      case FORM_STATED:
+        if (basis !== 'cloud-process-search' || ref < 0 || ref >= stateds.length) throw new CorruptSnapshotError('bad verdict');
         break;
-      }
       case FORM_ROW:
       case FORM_NO_ROW:
         if (basis !== 'joined-search') throw new CorruptSnapshotError('bad verdict');
-        verdict = (form & ~LONG_KEY) === FORM_ROW ? (kept ? new JoinedSignature(stringAt(ref)) : stringAt(ref)) : stringAt(ref);
+        stringAt(ref);
         break;
       default:
         throw new CorruptSnapshotError('bad verdict');
     }
-    if (!kept) continue;
-    // A clock that went backwards would make an entry look younger than it is: date it no later than now.
-    if (stored > now) stored = now;
-    const at = columns.length++;
-    // 'hex' makes a fresh, flat, lower-case string: a valid key whatever the bytes, owning its characters.
-    columns.keys.push(body.toString('hex', keyStart, keyAt));
-    columns.verdicts.push(verdict);
-    keptStoredAt[at] = stored;
-    keptTtl[at] = ttl;
+    if (used) kept++;
   }
   if (keyAt !== keysEnd) throw new CorruptSnapshotError('bad keys');
+
+  // Second pass: the entries loaded, built in their final form and handed over one by one, so that no
+  // array of a million keys or entries is built in between. Beyond the capacity, the most recently used.
+  let skip = Math.max(0, kept - capacity);
+  keyAt = layout.keys;
+  for (let i = 0; i < n; i++) {
+    const form = forms[i]!;
+    const keyStart = keyAt;
+    keyAt += form & LONG_KEY ? 32 : 16;
+    const stored = storedAt[i]!;
+    const ttl = ttlMs[i]!;
+    if (stored + ttl + staleWindowMs < now) continue;
+    if (skip > 0) {
+      skip--;
+      continue;
+    }
+    const ref = refs[i]!;
+    let verdict: CachedVerdict;
+    switch (form & ~LONG_KEY) {
+      case FORM_FACTS:
+        verdict = facts[ref]!;
+        break;
+      case FORM_DATED: {
+        const time = seconds[i]!;
+        verdict = new DatedSignature(facts[ref]!, Number.isNaN(time) ? null : time);
+        break;
+      }
+      case FORM_STATED:
+        verdict = stateds[ref]!;
+        break;
+      case FORM_ROW:
+        verdict = new JoinedSignature(strings[ref]!);
+        break;
+      case FORM_NO_ROW:
+        verdict = strings[ref]!;
+        break;
+      default:
+        verdict = UnknownBinary.instance;
+    }
+    // 'hex' makes a fresh, flat, lower-case string: a valid key whatever the bytes, owning its characters.
+    // A clock that went backwards would make an entry look younger than it is: date it no later than now.
+    sink.add(body.toString('hex', keyStart, keyAt), verdict, stored > now ? now : stored, ttl);
+  }
   adoptFacts(interner, facts, uses);
-  return columns;
 }
 
 /**
@@ -767,18 +807,22 @@ export async function readSnapshot(
   log: SnapshotLog,
   options: ReadSnapshotOptions = {},
 ): Promise<SnapshotEntry[]> {
-  const columns = await readColumns(file, now, log, options);
   const entries: SnapshotEntry[] = [];
-  for (let i = 0; i < columns.length; i++) {
-    entries.push({ md5: columns.keys[i]!, storedAt: columns.storedAt[i]!, ttlMs: columns.ttlMs[i]!, verdict: columns.verdicts[i]! });
-  }
+  await readInto(file, now, log, options, Number.POSITIVE_INFINITY, {
+    add: (md5, verdict, storedAt, ttlMs) => entries.push({ md5, storedAt, ttlMs, verdict }),
+  });
   return entries;
 }
 
-const NO_COLUMNS: SnapshotColumns = { length: 0, keys: [], verdicts: [], storedAt: [], ttlMs: [] };
-
-/** readSnapshot's work, as columns. */
-async function readColumns(file: string, now: number, log: SnapshotLog, options: ReadSnapshotOptions): Promise<SnapshotColumns> {
+/** readSnapshot's work: the last `capacity` entries worth loading into `sink`, none when the file is refused. */
+async function readInto(
+  file: string,
+  now: number,
+  log: SnapshotLog,
+  options: ReadSnapshotOptions,
+  capacity: number,
+  sink: SnapshotSink,
+): Promise<void> {
   const staleWindowMs = options.staleWindowMs ?? 0;
   const basis = options.basis ?? 'binary-record';
   const interner = options.interner ?? new SignatureInterner();
@@ -789,7 +833,7 @@ async function readColumns(file: string, now: number, log: SnapshotLog, options:
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') log.warn({ file }, 'cache snapshot not found; starting with an empty cache');
     else log.warn({ file, err: error }, 'cache snapshot unreadable; starting with an empty cache');
-    return NO_COLUMNS;
+    return;
   }
   let lineNumber = 0;
   try {
@@ -810,27 +854,52 @@ async function readColumns(file: string, now: number, log: SnapshotLog, options:
     if (version === LEGACY_SNAPSHOT_VERSION) {
       const legacy = new LegacyReader(basis, interner, count, now, staleWindowMs);
       lineNumber = await legacy.read(handle, buffer, newline + 1, filled);
-      return legacy.columns;
+      const { keys, verdicts, storedAt, ttlMs, length } = legacy.columns;
+      for (let i = Math.max(0, length - capacity); i < length; i++) sink.add(keys[i]!, verdicts[i]!, storedAt[i]!, ttlMs[i]!);
+      return;
     }
-    // The rest of the file, after the bytes already read, into a buffer of its own (8-aligned for the typed arrays).
-    const rest = await handle.readFile();
-    const body = Buffer.allocUnsafeSlow(filled - newline - 1 + rest.length);
-    buffer.copy(body, 0, newline + 1, filled);
-    rest.copy(body, filled - newline - 1);
     lineNumber = 2;
-    return decodeBody(body, count, basis, now, staleWindowMs, interner);
+    const body = await readBody(handle, buffer, newline + 1, filled);
+    decodeBody(body, count, basis, now, staleWindowMs, interner, sink, capacity);
   } catch (error) {
     if (error instanceof UnusableSnapshotError) {
       log.warn({ file, reason: error.message }, 'cache snapshot skipped; starting with an empty cache');
-      return NO_COLUMNS;
+      return;
     }
     const reason = error instanceof CorruptSnapshotError ? error.message : String(error);
     const line = error instanceof LegacyLineError ? error.line : lineNumber;
     log.warn({ file, line, reason }, 'cache snapshot is corrupt or truncated; starting with an empty cache');
-    return NO_COLUMNS;
   } finally {
     await handle.close().catch(() => undefined);
   }
+}
+
+/**
+ * The rest of the file after `prefix` (the bytes read past the header line),
+ * in one buffer of its own, so 8-aligned for the typed arrays. A regular file
+ * is read straight into a buffer of its size (no second copy of 50 MiB); a
+ * pipe, whose size is unknown, to its end.
+ */
+async function readBody(handle: FileHandle, first: Buffer, bodyStart: number, filled: number): Promise<Buffer> {
+  const stats = await handle.stat();
+  if (!stats.isFile() || stats.size < filled) {
+    const rest = await handle.readFile();
+    const body = Buffer.allocUnsafeSlow(filled - bodyStart + rest.length);
+    first.copy(body, 0, bodyStart, filled);
+    rest.copy(body, filled - bodyStart);
+    return body;
+  }
+  const body = Buffer.allocUnsafeSlow(stats.size - bodyStart);
+  first.copy(body, 0, bodyStart, filled);
+  for (let at = filled - bodyStart; at < body.length;) {
+    const { bytesRead } = await handle.read(body, at, body.length - at, bodyStart + at);
+    // Shorter than its size said a moment ago: what was read is the body, and its length check refuses it.
+    if (bytesRead === 0) return body.subarray(0, at);
+    at += bytesRead;
+  }
+  // Longer: bytes after the body, which decodeBody refuses as such.
+  const { bytesRead } = await handle.read(Buffer.alloc(1), 0, 1, stats.size);
+  return bytesRead === 0 ? body : Buffer.concat([body, Buffer.alloc(1)]);
 }
 
 /** A version-2 line refused, with its line number. */
@@ -971,20 +1040,13 @@ function appendEntries(cache: VerdictCache, keys: readonly string[], from: numbe
  * Returns how many were loaded.
  */
 export function restoreIntoCache(cache: VerdictCache, entries: readonly SnapshotEntry[]): number {
-  const columns: SnapshotColumns = {
-    length: entries.length,
-    keys: entries.map((entry) => entry.md5),
-    verdicts: entries.map((entry) => entry.verdict),
-    storedAt: entries.map((entry) => entry.storedAt),
-    ttlMs: entries.map((entry) => entry.ttlMs),
-  };
-  return restoreColumns(cache, columns);
-}
-
-function restoreColumns(cache: VerdictCache, columns: SnapshotColumns): number {
-  const first = Math.max(0, columns.length - cache.maxEntries);
-  cache.restore(columns.keys, columns.verdicts, columns.storedAt, columns.ttlMs, first, columns.length);
-  return columns.length - first;
+  cache.beginRestore();
+  const first = Math.max(0, entries.length - cache.maxEntries);
+  for (let i = first; i < entries.length; i++) {
+    const entry = entries[i]!;
+    cache.restoreEntry(entry.md5, entry.verdict, entry.storedAt, entry.ttlMs);
+  }
+  return entries.length - first;
 }
 
 /** Writes the cache's current content to `file` (atomically), without stalling the event loop for long. */
@@ -1002,11 +1064,26 @@ export async function loadCacheSnapshot(
   options: ReadSnapshotOptions = {},
 ): Promise<number> {
   const started = performance.now();
-  const columns = await readColumns(file, cache.now(), log, options);
-  if (columns.length === 0) return 0;
-  const restored = restoreColumns(cache, columns);
-  log.info({ file, restored, durationMs: Math.round(performance.now() - started) }, 'cache restored from snapshot');
-  return restored;
+  const keys: string[] = [];
+  const verdicts: CachedVerdict[] = [];
+  const storedAts: number[] = [];
+  const ttls: number[] = [];
+  await readInto(file, cache.now(), log, options, cache.maxEntries, {
+    add: (key, verdict, storedAt, ttlMs) => {
+      keys.push(key);
+      verdicts.push(verdict);
+      storedAts.push(storedAt);
+      ttls.push(ttlMs);
+    },
+  });
+  // A refused file, or one of expired entries only, leaves the cache as it was.
+  if (keys.length === 0) return 0;
+  // Filled after the read, not entry by entry as the keys are made: interleaving the two measured no
+  // faster at a million entries (its young keys are then pointed at by the cache's old-space arrays).
+  cache.beginRestore();
+  for (let i = 0; i < keys.length; i++) cache.restoreEntry(keys[i]!, verdicts[i]!, storedAts[i]!, ttls[i]!);
+  log.info({ file, restored: keys.length, durationMs: Math.round(performance.now() - started) }, 'cache restored from snapshot');
+  return keys.length;
 }
 
 /**
