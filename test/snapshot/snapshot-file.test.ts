@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { readdir, readFile, stat, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
@@ -24,6 +25,15 @@ const WEIRD = 'we\tird\n"na\\me" é 漢字 🎉 \u0000 \u2028';
 /** digsig_sign_time of the seed's git binary (2017-03-28T04:14:06Z), epoch seconds: the time its facts keep. */
 const GIT_SIGNED_AT = 1_490_674_446;
 /** The facts JSON of the seed's git binary, as the writer puts it on a line (no colon in it). */
+/** The seed's git binary as a backend reads its record. */
+const GIT_RECORD = {
+  digsigResult: 'Signed',
+  publisher: 'Apple Inc.',
+  issuer: 'Apple Code Signing Certification Authority',
+  subject: 'Software Signing',
+  programName: 'git',
+  signedAtMs: GIT_SIGNED_AT * 1000,
+} as const;
 const GIT_JSON = '["Signed","Apple Inc.","Apple Code Signing Certification Authority","Software Signing","git",1490674446]';
 
 let dir: string;
@@ -361,7 +371,66 @@ describe('snapshot file', () => {
     expect(back.map((v) => (v instanceof DatedSignature ? v.signedAtSeconds : 'own'))).toEqual([1, null, 'own', 3, 4, 5, 'own', 6]);
   });
 
-  it('with an interner, restored facts become its shared facts, unless it has facts for that signature already', async () => {
+  it('version 3, with an interner: restored facts become its shared facts, unless it has facts for that signature already', async () => {
+    const live = new SignatureInterner();
+    const known = live.facts('Expired', 'Legacy Corp', null, null, 'Legacy VPN', 7);
+    const vpn = interner.facts('Expired', 'Legacy Corp', null, null, 'Legacy VPN', 8);
+    const unsigned = interner.facts('Unsigned', null, null, null, null, null);
+    await writeSnapshot(
+      file,
+      [
+        { md5: md5Of(1), storedAt: NOW, ttlMs: HOUR, verdict: new DatedSignature(git, 1_500_000_000) },
+        { md5: md5Of(2), storedAt: NOW, ttlMs: HOUR, verdict: git },
+        { md5: md5Of(3), storedAt: NOW, ttlMs: HOUR, verdict: new DatedSignature(vpn, 9) },
+        { md5: md5Of(4), storedAt: NOW, ttlMs: HOUR, verdict: unsigned },
+      ],
+      'binary-record',
+    );
+    const back = (await readSnapshot(file, NOW, recordingLog(), { interner: live })).map((e) => e.verdict);
+    const restoredGit = back[1] as SignatureFacts;
+    expect(restoredGit).toStrictEqual(git);
+    expect(restoredGit).not.toBe(git);
+    expect(factsOf(back[0]!)).toBe(restoredGit);
+    expect(live.entryFor({ ...GIT_RECORD, signedAtMs: 1_000 })).toStrictEqual(new DatedSignature(restoredGit, 1));
+    expect((live.entryFor({ ...GIT_RECORD, signedAtMs: 1_000 }) as DatedSignature).facts).toBe(restoredGit);
+    expect(live.facts('Unsigned', null, null, null, null, null)).toBe(back[3]);
+    expect(factsOf(back[2]!)).toStrictEqual(vpn);
+    expect(live.facts('Expired', 'Legacy Corp', null, null, 'Legacy VPN', 8)).toBe(known);
+  });
+
+  it('version 3, more signatures than the interner remembers: those several entries share go in first', async () => {
+    // Room for 3: two signatures shared by several binaries, four carried by one binary each.
+    const live = new SignatureInterner(3);
+    const shared = [0, 1].map((i) => interner.facts('Signed', `Vendor ${i}`, null, null, null, null));
+    const single = [0, 1, 2, 3].map((i) => interner.facts('Signed', 'Vendor 0', null, null, `tool-${i}.exe`, i));
+    const entries: SnapshotEntry[] = [
+      // The shared ones first (least recently used): an LRU fed in file order would forget them.
+      ...shared.flatMap((facts, i) =>
+        [0, 1, 2].map((j) => ({ md5: md5Of(10 * i + j), storedAt: NOW, ttlMs: HOUR, verdict: new DatedSignature(facts, j) })),
+      ),
+      ...single.map((facts, i) => ({ md5: md5Of(100 + i), storedAt: NOW, ttlMs: HOUR, verdict: facts })),
+    ];
+    await writeSnapshot(file, entries, 'binary-record');
+    const back = (await readSnapshot(file, NOW, recordingLog(), { interner: live })).map((e) => e.verdict);
+    expect(back).toHaveLength(10);
+    // Both shared signatures are the interner's, and the most recently used single one with the room left.
+    expect(live.facts('Signed', 'Vendor 0', null, null, null, 5)).toBe(factsOf(back[0]!));
+    expect(live.facts('Signed', 'Vendor 1', null, null, null, 5)).toBe(factsOf(back[3]!));
+    expect(live.facts('Signed', 'Vendor 0', null, null, 'tool-3.exe', 5)).toBe(back[9]);
+    expect(live.facts('Signed', 'Vendor 0', null, null, 'tool-0.exe', 5)).not.toBe(back[6]);
+  });
+
+  it('version 3, through a pipe (whose size is unknown): read to its end', async () => {
+    const entries = population(500, NOW);
+    await writeSnapshot(file, entries, 'binary-record');
+    const bytes = await readFile(file);
+    const fifo = join(dir, 'pipe');
+    execFileSync('mkfifo', [fifo]);
+    const [back] = await Promise.all([readSnapshot(fifo, NOW, recordingLog(), { staleWindowMs: 1e12 }), writeFile(fifo, bytes)]);
+    expect(back).toStrictEqual(entries);
+  });
+
+  it('version 2, with an interner, restored facts become its shared facts, unless it has facts for that signature already', async () => {
     const live = new SignatureInterner();
     const known = live.facts('Expired', 'Legacy Corp', null, null, 'Legacy VPN', 7);
     await writeLines([
