@@ -405,15 +405,6 @@ function bodyLayout(entries: number, values: number, stringBytes: number, keyByt
   return { storedAt, ttlMs, seconds, valueSeconds, refs, valueFields, forms, keys, strings, checksum, length: checksum + 4 };
 }
 
-/** A snapshot's entries as columns: no object per entry beyond its key and verdict. */
-interface SnapshotColumns {
-  length: number;
-  keys: string[];
-  verdicts: CachedVerdict[];
-  storedAt: ArrayLike<number>;
-  ttlMs: ArrayLike<number>;
-}
-
 /** Where a reader puts the entries it loads, least recently used first. */
 interface SnapshotSink {
   /** Called only once the whole file is known good. */
@@ -912,9 +903,18 @@ class LegacyLineError extends CorruptSnapshotError {
   }
 }
 
+/** Version 2's entries, as columns: held until the whole file is read, since a bad line refuses it all. */
+interface LegacyColumns {
+  length: number;
+  keys: string[];
+  verdicts: CachedVerdict[];
+  storedAt: number[];
+  ttlMs: number[];
+}
+
 /** Reads version-2 entry lines (after the header) into columns, streaming the file. */
 class LegacyReader {
-  readonly columns: SnapshotColumns & { storedAt: number[]; ttlMs: number[] };
+  readonly columns: LegacyColumns;
   private readonly decoder: VerdictDecoder;
   private skipped = 0;
 
