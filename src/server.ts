@@ -3,7 +3,6 @@ import { buildApp } from './app.js';
 import { backendClientsFromConfig } from './backends/backend-clients.js';
 import { ConfigError, loadConfig, settingsInForce, unknownSettingWarnings } from './config.js';
 import { abandonLogs, createLogger, settleLogs } from './logger.js';
-import { SharedTier } from './shared-tier/shared-tier.js';
 
 /*
  * The only module that touches `process`: it reads the environment, listens,
@@ -46,8 +45,9 @@ if (config.carbonBlack.tlsInsecure) {
   logger.warn('CB_TLS_INSECURE=true: Carbon Black TLS certificates are NOT verified');
 }
 
-// Connects in the background: Signet is ready without it, and uses it once it answers.
-const sharedTier = config.sharedTier && new SharedTier(config.sharedTier);
+// Connects in the background: Signet is ready without it, and uses it once it answers. Imported only
+// when REDIS_URL is set, so that a replica without one does not load ioredis at start.
+const sharedTier = config.sharedTier && new (await import('./shared-tier/shared-tier.js')).SharedTier(config.sharedTier);
 if (config.sharedTier) logger.info({ redis: config.sharedTier.url }, 'shared cache (REDIS_URL): connecting');
 
 const backend = backendClientsFromConfig(config.carbonBlack, sharedTier);

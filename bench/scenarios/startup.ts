@@ -61,7 +61,7 @@ async function writeBenchSnapshot(module: SnapshotModule, entries: number): Prom
     // Ages spread over the last hour, all still fresh.
     list[i] = { md5: populationMd5(i), storedAt: now - (i % 3600) * 1000, ttlMs: 86_400_000, verdict };
   }
-  const file = join(scratchDir(), 'cache-snapshot.txt');
+  const file = join(scratchDir(), 'cache-snapshot.bin');
   await module.writeSnapshot(file, list, 'binary-record');
   return { file, bytes: statSync(file).size, ms: Math.round(performance.now() - started) };
 }

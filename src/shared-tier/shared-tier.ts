@@ -1,6 +1,20 @@
 import { randomBytes } from 'node:crypto';
-import { Redis, ReplyError, type RedisOptions } from 'ioredis';
+import { createRequire } from 'node:module';
+import type * as IoRedis from 'ioredis';
+import type { Redis, RedisOptions } from 'ioredis';
 import type { SharedTierSettings } from './environment.js';
+
+/*
+ * ioredis is loaded on the first SharedTier, not with this module: the
+ * metrics import this module's operation names on every start, and loading
+ * ioredis costs ~60 ms of start-up that only REDIS_URL needs. It is CommonJS,
+ * so a synchronous require keeps the constructor synchronous.
+ */
+let ioredis: typeof IoRedis | undefined;
+function loadIoredis(): typeof IoRedis {
+  ioredis ??= createRequire(import.meta.url)('ioredis') as typeof IoRedis;
+  return ioredis;
+}
 
 /**
  * The fleet's connection to Redis or Valkey, on ioredis: one connection for
@@ -91,6 +105,7 @@ export class SharedTier {
       // A failover replica answering READONLY: reconnect, to reach the new primary.
       reconnectOnError: (error) => error.message.startsWith('READONLY'),
     };
+    const { Redis } = loadIoredis();
     this.commands = new Redis(settings.url, options);
     // The subscriber subscribes on each (re)connection itself, whether or not Redis was there at start.
     this.subscriber = new Redis(settings.url, { ...options, autoResubscribe: false, connectionName: 'signet-events' });
@@ -159,7 +174,7 @@ export class SharedTier {
     } catch (error) {
       this.observer.error?.(operation);
       // An error reply is an answer: Redis is there (full, read-only, ...) and reads may still work.
-      if (!(error instanceof ReplyError) && ++this.failuresInARow >= FAILURES_TO_SUSPEND && this.suspendedUntil === 0) {
+      if (!(error instanceof loadIoredis().ReplyError) && ++this.failuresInARow >= FAILURES_TO_SUSPEND && this.suspendedUntil === 0) {
         this.suspendedUntil = Date.now() + SUSPEND_MS;
         this.changed(false, 'not answering within REDIS_TIMEOUT_MS');
       }

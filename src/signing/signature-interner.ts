@@ -46,7 +46,11 @@ export class SignatureInterner {
   private readonly stateds: LRUCache<string, StatedSignature>;
   private readonly strings: LRUCache<string, string>;
 
+  /** How many signatures (and strings) the table remembers. */
+  readonly capacity: number;
+
   constructor(maxDistinct = DEFAULT_MAX_DISTINCT) {
+    this.capacity = maxDistinct;
     this.table = new LRUCache({ max: maxDistinct });
     this.stateds = new LRUCache({ max: maxDistinct });
     this.strings = new LRUCache({ max: maxDistinct });
@@ -78,6 +82,37 @@ export class SignatureInterner {
     const { key, facts } = this.candidate(fields);
     if (!this.table.has(key)) this.table.set(key, facts);
     return facts;
+  }
+
+  /**
+   * Facts a snapshot reader built itself (over owned strings it already
+   * shares among its entries): they become the shared facts for their
+   * signature when it has none yet, and their strings the shared copies, as
+   * `restore` would make them, without building a second object.
+   */
+  adopt(facts: SignatureFacts): void {
+    const parts = [
+      this.adoptText(facts.status),
+      this.adoptTextOrNull(facts.publisher),
+      this.adoptTextOrNull(facts.issuer),
+      this.adoptTextOrNull(facts.subject),
+      this.adoptTextOrNull(facts.programName),
+    ] as const;
+    // The same key `candidate` builds: a later live read of this signature finds these facts.
+    const key = JSON.stringify(parts);
+    if (!this.table.has(key)) this.table.set(key, facts);
+  }
+
+  /** The shared copy of `value`, which becomes `value` itself when there is none yet (it is owned already). */
+  private adoptText(value: string): string {
+    const shared = this.strings.get(value);
+    if (shared !== undefined) return shared;
+    this.strings.set(value, value);
+    return value;
+  }
+
+  private adoptTextOrNull(value: string | null): string | null {
+    return value === null ? null : this.adoptText(value);
   }
 
   /** New facts over owned, shared strings, and the table key of their signature. */

@@ -85,6 +85,7 @@ export class VerdictCache {
   private readonly readStatus: FetchStatus = {};
   private readonly freshRead = { status: this.readStatus };
   private readonly anyRead = { status: this.readStatus, allowStale: true };
+  private readonly restoreOptions: LRUCache.SetOptions<string, CachedVerdict, LoadContext> = { ttl: 0, start: 0 };
 
   constructor(options: VerdictCacheOptions) {
     this.maxEntries = options.maxEntries;
@@ -247,8 +248,25 @@ export class VerdictCache {
     return { verdict, storedAt };
   }
 
-  /** Entries with their original start times on the Date.now() scale (lru-cache's load format). */
-  load(entries: [string, LRUCache.Entry<CachedVerdict>][]): void {
-    this.lru.load(entries);
+  /** Empties the cache for a restore: restoreEntry then adds the entries, least recently used first. */
+  beginRestore(): void {
+    this.lru.clear();
+  }
+
+  /**
+   * Adds an entry read from a snapshot, as the most recently used, with its
+   * storage time (on this cache's clock) and lifetime. The key must be an
+   * owned string (a snapshot reader's).
+   *
+   * A plain `set` with one reused options object and `start` already on the
+   * cache's clock: lru-cache's `load()` would need a [key, entry] pair and an
+   * entry object per entry (two million allocations at a million entries).
+   */
+  restoreEntry(key: string, verdict: CachedVerdict, storedAt: number, ttlMs: number): void {
+    const options = this.restoreOptions;
+    options.ttl = ttlMs;
+    // lru-cache reads a start of 0 as "no start" (an entry that never expires): the clock's epoch itself is dated 1 ms later.
+    options.start = storedAt || 1;
+    this.lru.set(key, verdict, options);
   }
 }

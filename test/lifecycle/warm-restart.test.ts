@@ -7,6 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SimulatorInstance } from '../../src/simulator/app.js';
 import { buildSimulator } from '../../src/simulator/app.js';
 import { samples } from '../../src/simulator/fixtures.js';
+import { readSnapshot } from '../../src/signing/cache-snapshot.js';
+import { SignatureFacts, UnknownBinary, type CachedVerdict } from '../../src/signing/verdict.js';
 import type { ServerProcess } from '../support/server-process.js';
 import { startServerProcess } from '../support/server-process.js';
 
@@ -142,22 +144,25 @@ describe('warm restarts through the real process', () => {
     await expect
       .poll(() => logLines(first).some((line) => line.msg === 'cache snapshot written' && line.entries === asked.length))
       .toBe(true);
-    const lines = readFileSync(file, 'utf8').split('\n');
-    expect(lines[0]).toBe(`signet-cache-snapshot\t2\t${asked.length}\tbinary-record`);
-    expect(lines).toHaveLength(asked.length + 2);
-    expect(lines.at(-1)).toBe('');
-    // One line per binary: u for no record, f: and the facts (the first binary of each signature keeps its own time).
-    const lineVerdict = (md5: string): string | undefined => lines.find((line) => line.startsWith(`${md5}\t`))?.split('\t')[3];
-    expect(lineVerdict(samples.unseen.md5)).toBe('u');
-    expect(lineVerdict(samples.unsigned.md5)).toBe('f:["Unsigned",null,null,null,null,null]');
-    // nc's facts, shared: its time (none) is the facts' own, so the same f: text.
-    expect(lineVerdict(samples.unsignedTool.md5)).toBe(lineVerdict(samples.unsigned.md5));
+    const bytes = readFileSync(file);
+    expect(bytes.subarray(0, bytes.indexOf(0x0a)).toString()).toBe(`signet-cache-snapshot\t3\t${asked.length}\tbinary-record`);
+    // What the file holds, through the reader: one entry per binary, unknown for no record, the facts of each record.
+    const warnings: string[] = [];
+    const written = await readSnapshot(file, Date.now(), { warn: (_obj, msg) => warnings.push(msg), info: () => undefined });
+    expect(warnings).toEqual([]);
+    expect(written).toHaveLength(asked.length);
+    const verdictOf = (md5: string): CachedVerdict | undefined => written.find((entry) => entry.md5 === md5)?.verdict;
+    expect(verdictOf(samples.unseen.md5)).toBe(UnknownBinary.instance);
+    expect(verdictOf(samples.unsigned.md5)).toStrictEqual(new SignatureFacts('Unsigned', null, null, null, null, null));
+    // nc's facts, shared: its time (none) is the facts' own, so one facts object for both.
+    expect(verdictOf(samples.unsignedTool.md5)).toBe(verdictOf(samples.unsigned.md5));
     for (const [i, sample] of asked.entries()) {
       const signature = misses[i]!.signature;
       if (signature === null) continue;
-      const verdict = lineVerdict(sample.md5)!;
-      expect(verdict.startsWith('f:'), verdict).toBe(true);
-      expect(JSON.parse(verdict.slice(2))).toEqual([
+      const verdict = verdictOf(sample.md5);
+      expect(verdict, sample.md5).toBeInstanceOf(SignatureFacts);
+      const facts = verdict as SignatureFacts;
+      expect([facts.status, facts.publisher, facts.issuer, facts.subject, facts.programName, facts.signedAtSeconds]).toEqual([
         signature.status,
         signature.publisher,
         signature.issuer,
@@ -166,8 +171,8 @@ describe('warm restarts through the real process', () => {
         signature.signedAt === null ? null : Date.parse(signature.signedAt) / 1000,
       ]);
     }
-    expect(JSON.parse(lineVerdict(samples.tricky.md5)!.slice(2))[4]).toBe(samples.tricky.progName);
-    expect(JSON.parse(lineVerdict(samples.signed.md5)!.slice(2))[5]).toBe(Date.UTC(2017, 2, 28, 4, 14, 6) / 1000);
+    expect((verdictOf(samples.tricky.md5) as SignatureFacts).programName).toBe(samples.tricky.progName);
+    expect((verdictOf(samples.signed.md5) as SignatureFacts).signedAtSeconds).toBe(Date.UTC(2017, 2, 28, 4, 14, 6) / 1000);
 
     simulator.simulator.resetStats();
     const second = await startReady(serverEnv(file));
@@ -215,7 +220,7 @@ describe('warm restarts through the real process', () => {
     });
     expect(simulator.simulator.stats.processSearches).toBe(1);
     await stop(searchMode);
-    expect(readFileSync(file, 'utf8').split('\n')[0]).toBe('signet-cache-snapshot\t2\t1\tjoined-search');
+    expect(readFileSync(file, 'latin1').split('\n')[0]).toBe('signet-cache-snapshot\t3\t1\tjoined-search');
 
     simulator.simulator.resetStats();
     const again = await startReady(joinedEnv);
@@ -226,7 +231,7 @@ describe('warm restarts through the real process', () => {
     await stop(again);
   });
 
-  it('restores d: lines with their own signing time, not the one in their facts', async () => {
+  it("restores a version-2 file (the previous release's): d: lines with their own signing time, not the one in their facts", async () => {
     const file = join(dir, 'dated-snapshot');
     const storedAt = Date.now() - 60_000;
     const gitFacts = ['Signed', 'Apple Inc.', 'Apple Code Signing Certification Authority', 'Software Signing', 'git', 1_490_674_446];

@@ -42,9 +42,10 @@ describe('cache snapshots on the Cloud basis', () => {
     const now = Date.now();
     const file = join(dir, 'cloud.snapshot');
     await writeSnapshot(file, entries(now), 'cloud-process-search');
-    const text = await readFile(file, 'utf8');
-    expect(text.split('\n')[0]).toBe('signet-cache-snapshot\t2\t4\tcloud-process-search');
-    expect(text).toContain(`${SHA}\t`);
+    const bytes = await readFile(file);
+    expect(bytes.subarray(0, bytes.indexOf(0x0a)).toString()).toBe('signet-cache-snapshot\t3\t4\tcloud-process-search');
+    // Keys in binary: the md5's 16 bytes, then the sha256's 32.
+    expect(bytes.indexOf(Buffer.from(MD5 + SHA + OTHER, 'hex'))).toBeGreaterThan(0);
     const read = await readSnapshot(file, now, recordingLog(), { basis: 'cloud-process-search', interner: new SignatureInterner() });
     expect(read.map((e) => e.md5)).toEqual([MD5, SHA, OTHER, 'ef'.repeat(16)]);
     const [first, second, third, fourth] = read.map((e) => e.verdict);

@@ -1,7 +1,9 @@
+import { execFileSync } from 'node:child_process';
 import { readdir, readFile, stat, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { crc32 } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { readSnapshot, SNAPSHOT_VERSION, writeSnapshot } from '../../src/signing/cache-snapshot.js';
+import { LEGACY_SNAPSHOT_VERSION, readSnapshot, SNAPSHOT_VERSION, writeSnapshot } from '../../src/signing/cache-snapshot.js';
 import type { SnapshotEntry } from '../../src/signing/cache-snapshot.js';
 import { SignatureInterner } from '../../src/signing/signature-interner.js';
 import {
@@ -23,6 +25,15 @@ const WEIRD = 'we\tird\n"na\\me" é 漢字 🎉 \u0000 \u2028';
 /** digsig_sign_time of the seed's git binary (2017-03-28T04:14:06Z), epoch seconds: the time its facts keep. */
 const GIT_SIGNED_AT = 1_490_674_446;
 /** The facts JSON of the seed's git binary, as the writer puts it on a line (no colon in it). */
+/** The seed's git binary as a backend reads its record. */
+const GIT_RECORD = {
+  digsigResult: 'Signed',
+  publisher: 'Apple Inc.',
+  issuer: 'Apple Code Signing Certification Authority',
+  subject: 'Software Signing',
+  programName: 'git',
+  signedAtMs: GIT_SIGNED_AT * 1000,
+} as const;
 const GIT_JSON = '["Signed","Apple Inc.","Apple Code Signing Certification Authority","Software Signing","git",1490674446]';
 
 let dir: string;
@@ -48,12 +59,93 @@ function factsOf(verdict: CachedVerdict): SignatureFacts | undefined {
 }
 
 function header(count: number, basis: string = 'binary-record'): string {
-  return `signet-cache-snapshot\t${SNAPSHOT_VERSION}\t${count}\t${basis}`;
+  return `signet-cache-snapshot\t${LEGACY_SNAPSHOT_VERSION}\t${count}\t${basis}`;
 }
 
 /** A file of the given lines, each followed by a newline. */
 async function writeLines(lines: ReadonlyArray<string | Buffer>): Promise<void> {
   await writeFile(file, Buffer.concat(lines.flatMap((line) => [Buffer.from(line), Buffer.from('\n')])));
+}
+
+/** An entry as the version-2 line the previous release wrote for it: the upgrade path's input. */
+function legacyLine(entry: SnapshotEntry): string {
+  const facts = (f: SignatureFacts): string =>
+    JSON.stringify([f.status, f.publisher, f.issuer, f.subject, f.programName, f.signedAtSeconds]);
+  const { verdict } = entry;
+  const text =
+    verdict instanceof UnknownBinary
+      ? 'u'
+      : verdict instanceof SignatureFacts
+        ? `f:${facts(verdict)}`
+        : verdict instanceof DatedSignature
+          ? `d:${verdict.signedAtSeconds ?? ''}:${facts(verdict.facts)}`
+          : verdict instanceof JoinedSignature
+            ? `s:${JSON.stringify(verdict.matchedName)}`
+            : `n:${JSON.stringify(verdict)}`;
+  return `${entry.md5}\t${entry.storedAt}\t${entry.ttlMs}\t${text}`;
+}
+
+/** A version-2 file of these entries. */
+async function writeLegacy(entries: readonly SnapshotEntry[], basis: VerdictBasis = 'binary-record'): Promise<void> {
+  await writeLines([header(entries.length, basis), ...entries.map(legacyLine)]);
+}
+
+/** Offsets (in the file) of a version-3 file's columns, and its counts. */
+interface Layout {
+  body: number;
+  n: number;
+  values: number;
+  storedAt: number;
+  ttlMs: number;
+  seconds: number;
+  valueSeconds: number;
+  refs: number;
+  valueFields: number;
+  forms: number;
+  keys: number;
+  strings: number;
+  stringBytes: number;
+  checksum: number;
+}
+
+/** Where a version-3 file's columns are (the layout the format comment gives), from its own counts. */
+function layoutOf(bytes: Buffer): Layout {
+  const body = bytes.indexOf(0x0a) + 1;
+  const [n, values, , stringBytes, keyBytes] = [0, 1, 2, 3, 4].map((i) => bytes.readUInt32LE(body + 4 * i)) as number[];
+  const align8 = (offset: number) => Math.ceil(offset / 8) * 8;
+  const storedAt = body + 24;
+  const ttlMs = storedAt + 8 * n!;
+  const seconds = ttlMs + 8 * n!;
+  const valueSeconds = seconds + 8 * n!;
+  const refs = valueSeconds + 8 * values!;
+  const valueFields = refs + 4 * n!;
+  const forms = body + align8(valueFields - body + 20 * values!);
+  const keys = body + align8(forms - body + n!);
+  const strings = body + align8(keys - body + keyBytes!);
+  const checksum = body + align8(strings - body + stringBytes!);
+  return {
+    body,
+    n: n!,
+    values: values!,
+    storedAt,
+    ttlMs,
+    seconds,
+    valueSeconds,
+    refs,
+    valueFields,
+    forms,
+    keys,
+    strings,
+    stringBytes: stringBytes!,
+    checksum,
+  };
+}
+
+/** Rewrites the checksum after a deliberate change, so that only the structure checks can refuse the file. */
+function withChecksum(bytes: Buffer): Buffer {
+  const { body, checksum } = layoutOf(bytes);
+  bytes.writeUInt32LE(crc32(bytes.subarray(body, checksum)), checksum);
+  return bytes;
 }
 
 describe('snapshot file', () => {
@@ -194,40 +286,53 @@ describe('snapshot file', () => {
       ],
       'binary-record',
     );
-    const text = await readFile(file, 'utf8');
-    expect(SNAPSHOT_VERSION).toBe(2);
-    expect(text.split('\n')).toEqual([
-      'signet-cache-snapshot\t2\t11\tbinary-record',
-      `${md5Of(1)}\t${NOW}\t${HOUR}\td:1500000000:${GIT_JSON}`,
-      `${md5Of(2)}\t${NOW}\t${HOUR}\tf:["Unsigned",null,null,null,null,null]`,
-      `${md5Of(3)}\t${NOW}\t${HOUR}\tu`,
-      `${md5Of(4)}\t${NOW}\t${HOUR}\td:-5:${GIT_JSON}`,
-      `${md5Of(5)}\t${NOW}\t${HOUR}\tf:["Signed","A\\tB",null,"\\"C\\"",null,7]`,
-      `${md5Of(6)}\t${NOW}\t${HOUR}\tf:${GIT_JSON}`,
-      `${md5Of(7)}\t${NOW}\t${HOUR}\td::${GIT_JSON}`,
-      `${md5Of(8)}\t${NOW}\t${HOUR}\td:0:["Unsigned",null,null,null,null,null]`,
-      `${md5Of(9)}\t${NOW}\t${HOUR}\tf:["Expired","Old",null,null,"Old: Tool",-86400]`,
-      `${md5Of(10)}\t${NOW}\t${HOUR}\td:9007199254740991:${GIT_JSON}`,
-      `${md5Of(11)}\t${NOW}\t${HOUR}\tf:["Signed","Far",null,null,null,-9007199254740991]`,
-      '',
-    ]);
-    expect(text).not.toMatch(/\tr:/);
+    const bytes = await readFile(file);
+    expect(SNAPSHOT_VERSION).toBe(3);
+    expect(bytes.subarray(0, bytes.indexOf(0x0a)).toString()).toBe('signet-cache-snapshot\t3\t11\tbinary-record');
+    const layout = layoutOf(bytes);
+    expect(layout.n).toBe(11);
+    // git, unsigned, the tab one, Old and Far: five values, however many entries point at them.
+    expect(layout.values).toBe(5);
+    // Each string once: git's issuer is in three entries' signatures, one copy in the file.
+    const count = (text: string): number => bytes.toString('latin1').split(Buffer.from(text).toString('latin1')).length - 1;
+    expect(count('Apple Code Signing Certification Authority')).toBe(1);
+    expect(JSON.parse(bytes.toString('utf8', layout.strings, layout.strings + layout.stringBytes))).toContain('A\tB');
+    // Keys in binary, md5 after md5; forms 2 (dated), 1 (facts), 0 (unknown).
+    expect(bytes.subarray(layout.keys, layout.keys + 32)).toEqual(Buffer.from(md5Of(1) + md5Of(2), 'hex'));
+    expect([...bytes.subarray(layout.forms, layout.forms + 4)]).toEqual([2, 1, 0, 2]);
+    expect(bytes.readDoubleLE(layout.storedAt)).toBe(NOW);
+    expect(bytes.readDoubleLE(layout.ttlMs)).toBe(HOUR);
+    expect(bytes.readDoubleLE(layout.seconds)).toBe(1_500_000_000);
+    expect(bytes.readDoubleLE(layout.seconds + 8 * 6)).toBeNaN();
+    expect(bytes.readUInt32LE(layout.checksum)).toBe(crc32(bytes.subarray(layout.body, layout.checksum)));
+    expect(layout.checksum + 4).toBe(bytes.length);
     expect((await stat(file)).mode & 0o777).toBe(0o600);
 
-    await writeSnapshot(
-      file,
-      [
-        { md5: md5Of(1), storedAt: NOW, ttlMs: HOUR, verdict: new JoinedSignature('git') },
-        { md5: md5Of(2), storedAt: NOW, ttlMs: HOUR, verdict: 'tool "x".exe' },
-      ],
-      'joined-search',
-    );
-    expect((await readFile(file, 'utf8')).split('\n')).toEqual([
-      'signet-cache-snapshot\t2\t2\tjoined-search',
-      `${md5Of(1)}\t${NOW}\t${HOUR}\ts:"git"`,
-      `${md5Of(2)}\t${NOW}\t${HOUR}\tn:"tool \\"x\\".exe"`,
-      '',
-    ]);
+    const joined: SnapshotEntry[] = [
+      { md5: md5Of(1), storedAt: NOW, ttlMs: HOUR, verdict: new JoinedSignature('git') },
+      { md5: md5Of(2), storedAt: NOW, ttlMs: HOUR, verdict: 'tool "x".exe' },
+      { md5: md5Of(3), storedAt: NOW, ttlMs: HOUR, verdict: 'git' },
+    ];
+    await writeSnapshot(file, joined, 'joined-search');
+    const text = await readFile(file);
+    expect(text.subarray(0, text.indexOf(0x0a)).toString()).toBe('signet-cache-snapshot\t3\t3\tjoined-search');
+    const { strings, stringBytes, forms, values } = layoutOf(text);
+    expect(values).toBe(0);
+    expect(JSON.parse(text.toString('utf8', strings, strings + stringBytes))).toEqual(['git', 'tool "x".exe']);
+    expect([...text.subarray(forms, forms + 3)]).toEqual([4, 5, 5]);
+    expect(await readSnapshot(file, NOW, recordingLog(), { basis: 'joined-search' })).toStrictEqual(joined);
+  });
+
+  it("reads a version-2 file (the previous release's) as it was written: the first start after an upgrade is warm", async () => {
+    const entries = population(2000, NOW, 1);
+    await writeLegacy(entries);
+    const log = recordingLog();
+    expect(await readSnapshot(file, NOW, log, { staleWindowMs: 1e12 })).toStrictEqual(entries);
+    expect(log.warnings).toEqual([]);
+    const joined = joinedPopulation(300, NOW, 1);
+    await writeLegacy(joined, 'joined-search');
+    expect(await readSnapshot(file, NOW, log, { basis: 'joined-search', staleWindowMs: 1e12 })).toStrictEqual(joined);
+    expect(log.warnings).toEqual([]);
   });
 
   it('reads back facts shared: one SignatureFacts per distinct facts text, never merging two own times', async () => {
@@ -266,7 +371,66 @@ describe('snapshot file', () => {
     expect(back.map((v) => (v instanceof DatedSignature ? v.signedAtSeconds : 'own'))).toEqual([1, null, 'own', 3, 4, 5, 'own', 6]);
   });
 
-  it('with an interner, restored facts become its shared facts, unless it has facts for that signature already', async () => {
+  it('version 3, with an interner: restored facts become its shared facts, unless it has facts for that signature already', async () => {
+    const live = new SignatureInterner();
+    const known = live.facts('Expired', 'Legacy Corp', null, null, 'Legacy VPN', 7);
+    const vpn = interner.facts('Expired', 'Legacy Corp', null, null, 'Legacy VPN', 8);
+    const unsigned = interner.facts('Unsigned', null, null, null, null, null);
+    await writeSnapshot(
+      file,
+      [
+        { md5: md5Of(1), storedAt: NOW, ttlMs: HOUR, verdict: new DatedSignature(git, 1_500_000_000) },
+        { md5: md5Of(2), storedAt: NOW, ttlMs: HOUR, verdict: git },
+        { md5: md5Of(3), storedAt: NOW, ttlMs: HOUR, verdict: new DatedSignature(vpn, 9) },
+        { md5: md5Of(4), storedAt: NOW, ttlMs: HOUR, verdict: unsigned },
+      ],
+      'binary-record',
+    );
+    const back = (await readSnapshot(file, NOW, recordingLog(), { interner: live })).map((e) => e.verdict);
+    const restoredGit = back[1] as SignatureFacts;
+    expect(restoredGit).toStrictEqual(git);
+    expect(restoredGit).not.toBe(git);
+    expect(factsOf(back[0]!)).toBe(restoredGit);
+    expect(live.entryFor({ ...GIT_RECORD, signedAtMs: 1_000 })).toStrictEqual(new DatedSignature(restoredGit, 1));
+    expect((live.entryFor({ ...GIT_RECORD, signedAtMs: 1_000 }) as DatedSignature).facts).toBe(restoredGit);
+    expect(live.facts('Unsigned', null, null, null, null, null)).toBe(back[3]);
+    expect(factsOf(back[2]!)).toStrictEqual(vpn);
+    expect(live.facts('Expired', 'Legacy Corp', null, null, 'Legacy VPN', 8)).toBe(known);
+  });
+
+  it('version 3, more signatures than the interner remembers: those several entries share go in first', async () => {
+    // Room for 3: two signatures shared by several binaries, four carried by one binary each.
+    const live = new SignatureInterner(3);
+    const shared = [0, 1].map((i) => interner.facts('Signed', `Vendor ${i}`, null, null, null, null));
+    const single = [0, 1, 2, 3].map((i) => interner.facts('Signed', 'Vendor 0', null, null, `tool-${i}.exe`, i));
+    const entries: SnapshotEntry[] = [
+      // The shared ones first (least recently used): an LRU fed in file order would forget them.
+      ...shared.flatMap((facts, i) =>
+        [0, 1, 2].map((j) => ({ md5: md5Of(10 * i + j), storedAt: NOW, ttlMs: HOUR, verdict: new DatedSignature(facts, j) })),
+      ),
+      ...single.map((facts, i) => ({ md5: md5Of(100 + i), storedAt: NOW, ttlMs: HOUR, verdict: facts })),
+    ];
+    await writeSnapshot(file, entries, 'binary-record');
+    const back = (await readSnapshot(file, NOW, recordingLog(), { interner: live })).map((e) => e.verdict);
+    expect(back).toHaveLength(10);
+    // Both shared signatures are the interner's, and the most recently used single one with the room left.
+    expect(live.facts('Signed', 'Vendor 0', null, null, null, 5)).toBe(factsOf(back[0]!));
+    expect(live.facts('Signed', 'Vendor 1', null, null, null, 5)).toBe(factsOf(back[3]!));
+    expect(live.facts('Signed', 'Vendor 0', null, null, 'tool-3.exe', 5)).toBe(back[9]);
+    expect(live.facts('Signed', 'Vendor 0', null, null, 'tool-0.exe', 5)).not.toBe(back[6]);
+  });
+
+  it('version 3, through a pipe (whose size is unknown): read to its end', async () => {
+    const entries = population(500, NOW);
+    await writeSnapshot(file, entries, 'binary-record');
+    const bytes = await readFile(file);
+    const fifo = join(dir, 'pipe');
+    execFileSync('mkfifo', [fifo]);
+    const [back] = await Promise.all([readSnapshot(fifo, NOW, recordingLog(), { staleWindowMs: 1e12 }), writeFile(fifo, bytes)]);
+    expect(back).toStrictEqual(entries);
+  });
+
+  it('version 2, with an interner, restored facts become its shared facts, unless it has facts for that signature already', async () => {
     const live = new SignatureInterner();
     const known = live.facts('Expired', 'Legacy Corp', null, null, 'Legacy VPN', 7);
     await writeLines([
@@ -402,7 +566,10 @@ describe('snapshot file', () => {
     'an empty %s cache round-trips to an empty file without a warning',
     async (basis) => {
       await writeSnapshot(file, [], basis);
-      expect(await readFile(file, 'utf8')).toBe(`signet-cache-snapshot\t2\t0\t${basis}\n`);
+      const bytes = await readFile(file);
+      expect(bytes.subarray(0, bytes.indexOf(0x0a) + 1).toString()).toBe(`signet-cache-snapshot\t3\t0\t${basis}\n`);
+      // The body of nothing: its header, an empty string table ("[]"), the checksum.
+      expect(bytes.length - bytes.indexOf(0x0a) - 1).toBe(24 + 8 + 4);
       const log = recordingLog();
       expect(await readSnapshot(file, NOW, log, { basis })).toEqual([]);
       expect(log.warnings).toEqual([]);
@@ -438,8 +605,8 @@ describe('an unusable snapshot', () => {
     expect(warning).toEqual({ obj: expect.objectContaining({ reason: expect.stringMatching(/truncated/) }), msg: CORRUPT_WARNING });
   });
 
-  it('truncated exactly at a line boundary: the header count catches it', async () => {
-    await writeSnapshot(file, population(10, NOW), 'binary-record');
+  it('version 2, truncated exactly at a line boundary: the header count catches it', async () => {
+    await writeLegacy(population(10, NOW));
     const text = await readFile(file, 'utf8');
     const lines = text.split('\n');
     await writeFile(file, `${lines.slice(0, 6).join('\n')}\n`);
@@ -447,19 +614,139 @@ describe('an unusable snapshot', () => {
     expect(warning).toEqual({ obj: expect.objectContaining({ reason: 'truncated: 5 of 10 entries' }), msg: CORRUPT_WARNING });
   });
 
-  it('truncated at a line boundary, joined-search: the header count catches it', async () => {
-    await writeSnapshot(file, joinedPopulation(10, NOW), 'joined-search');
+  it('version 2, truncated at a line boundary, joined-search: the header count catches it', async () => {
+    await writeLegacy(joinedPopulation(10, NOW), 'joined-search');
     const lines = (await readFile(file, 'utf8')).split('\n');
     await writeFile(file, `${lines.slice(0, 8).join('\n')}\n`);
     const [warning] = await expectWarningAndEmpty('joined-search');
     expect(warning!.obj).toMatchObject({ reason: 'truncated: 7 of 10 entries' });
   });
 
-  it('with lines appended: more entries than the header announced', async () => {
-    await writeSnapshot(file, population(3, NOW), 'binary-record');
+  it('version 2, with lines appended: more entries than the header announced', async () => {
+    await writeLegacy(population(3, NOW));
     await writeFile(file, `${await readFile(file, 'utf8')}${md5Of(99)}\t${NOW}\t${HOUR}\tu\n`);
     const [warning] = await expectWarningAndEmpty();
     expect(warning!.obj).toMatchObject({ reason: 'more entries than the header announced' });
+  });
+
+  it('version 3, cut short anywhere: the length catches it', async () => {
+    await writeSnapshot(file, population(100, NOW), 'binary-record');
+    const bytes = await readFile(file);
+    const { keys, strings, checksum } = layoutOf(bytes);
+    for (const end of [bytes.indexOf(0x0a) + 1, bytes.indexOf(0x0a) + 20, keys, strings + 3, checksum, bytes.length - 1]) {
+      await writeFile(file, bytes.subarray(0, end));
+      const [warning] = await expectWarningAndEmpty();
+      expect(warning, String(end)).toEqual({
+        obj: expect.objectContaining({ reason: expect.stringMatching(/^truncated/) }),
+        msg: CORRUPT_WARNING,
+      });
+    }
+  });
+
+  it('version 3, with bytes appended: refused', async () => {
+    await writeSnapshot(file, population(10, NOW), 'binary-record');
+    await writeFile(file, Buffer.concat([await readFile(file), Buffer.alloc(8)]));
+    const [warning] = await expectWarningAndEmpty();
+    expect(warning!.obj).toMatchObject({ reason: 'bytes after the body' });
+  });
+
+  it('version 3, one bit flipped in any column: the checksum catches it', async () => {
+    await writeSnapshot(file, population(100, NOW), 'binary-record');
+    const bytes = await readFile(file);
+    const layout = layoutOf(bytes);
+    // A key, a time, a lifetime, a signing time, a reference, a value's field, a form, a string, the checksum.
+    for (const at of [
+      layout.keys + 5,
+      layout.storedAt + 3,
+      layout.ttlMs + 9,
+      layout.seconds + 20,
+      layout.refs + 1,
+      layout.valueFields,
+      layout.forms + 7,
+      layout.strings + 4,
+      layout.checksum,
+    ]) {
+      const damaged = Buffer.from(bytes);
+      damaged[at]! ^= 0x04;
+      await writeFile(file, damaged);
+      const [warning] = await expectWarningAndEmpty();
+      expect(warning, String(at)).toEqual({ obj: expect.objectContaining({ reason: 'checksum mismatch' }), msg: CORRUPT_WARNING });
+    }
+  });
+
+  /** A valid 12-entry file changed by `change` (its checksum made right again): the structure checks must refuse it. */
+  async function expectRefusedAfter(
+    change: (bytes: Buffer, layout: Layout) => void,
+    reason: RegExp,
+    basis: VerdictBasis = 'binary-record',
+  ): Promise<void> {
+    const entries = basis === 'binary-record' ? population(12, NOW) : joinedPopulation(12, NOW);
+    await writeSnapshot(file, entries, basis);
+    const bytes = await readFile(file);
+    change(bytes, layoutOf(bytes));
+    await writeFile(file, withChecksum(bytes));
+    const [warning] = await expectWarningAndEmpty(basis);
+    expect(warning).toEqual({ obj: expect.objectContaining({ file, reason: expect.stringMatching(reason) }), msg: CORRUPT_WARNING });
+  }
+
+  it.each([
+    ['a value reference past the values', (b: Buffer, l: Layout): unknown => b.writeInt32LE(l.values, l.refs + 4 * 1), /bad verdict/],
+    ['a negative value reference', (b: Buffer, l: Layout): unknown => b.writeInt32LE(-2, l.refs + 4 * 1), /bad verdict/],
+    ['an unknown entry with a reference', (b: Buffer, l: Layout): unknown => b.writeInt32LE(0, l.refs), /bad verdict/],
+    ['a form nobody defined', (b: Buffer, l: Layout): unknown => (b[l.forms + 1] = 9), /bad verdict/],
+    ['a joined-search form in a binary-record file', (b: Buffer, l: Layout): unknown => (b[l.forms + 1] = 4), /bad verdict/],
+    ['a stated form in a binary-record file', (b: Buffer, l: Layout): unknown => (b[l.forms + 1] = 3), /bad verdict/],
+    ['a sha256 flag the keys do not hold', (b: Buffer, l: Layout): unknown => (b[l.forms + 1]! |= 0x80), /bad keys/],
+    ['a negative storage time', (b: Buffer, l: Layout): unknown => b.writeDoubleLE(-1, l.storedAt), /bad time/],
+    ['a fractional storage time', (b: Buffer, l: Layout): unknown => b.writeDoubleLE(NOW + 0.5, l.storedAt), /bad time/],
+    ['a NaN storage time', (b: Buffer, l: Layout): unknown => b.writeDoubleLE(Number.NaN, l.storedAt), /bad time/],
+    ['a zero lifetime', (b: Buffer, l: Layout): unknown => b.writeDoubleLE(0, l.ttlMs), /bad time/],
+    ['an infinite lifetime', (b: Buffer, l: Layout): unknown => b.writeDoubleLE(Number.POSITIVE_INFINITY, l.ttlMs), /bad time/],
+    [
+      'a fractional own signing time (entry 8 is dated)',
+      (b: Buffer, l: Layout): unknown => b.writeDoubleLE(0.5, l.seconds + 8 * 8),
+      /bad signing time/,
+    ],
+    [
+      'an unsafe signing time in the facts',
+      (b: Buffer, l: Layout): unknown => b.writeDoubleLE(2 ** 53, l.valueSeconds + 8),
+      /bad signing time/,
+    ],
+    ['a null status in the facts', (b: Buffer, l: Layout): unknown => b.writeInt32LE(-1, l.valueFields), /bad string reference/],
+    [
+      'a string reference past the strings',
+      (b: Buffer, l: Layout): unknown => b.writeInt32LE(1000, l.valueFields + 4),
+      /bad string reference/,
+    ],
+    ['a string table that is not JSON', (b: Buffer, l: Layout): unknown => (b[l.strings] = 0x7b), /bad strings/],
+    ['invalid UTF-8 in the strings', (b: Buffer, l: Layout): unknown => (b[l.strings + 2] = 0xc3), /bad strings/],
+    ["an entry count other than the header line's", (b: Buffer, l: Layout): unknown => b.writeUInt32LE(11, l.body), /does not match/],
+  ] as const)('version 3, %s: the whole file is refused', async (_what, change, reason) => {
+    await expectRefusedAfter(change, reason);
+  });
+
+  it.each([
+    ['a name reference past the strings', (b: Buffer, l: Layout): unknown => b.writeInt32LE(99, l.refs), /bad string reference/],
+    [
+      'an unknown entry in a joined-search file',
+      (b: Buffer, l: Layout): unknown => (b.writeInt32LE(-1, l.refs), (b[l.forms] = 0)),
+      /bad verdict/,
+    ],
+    ['a record form in a joined-search file', (b: Buffer, l: Layout): unknown => (b[l.forms] = 1), /bad verdict/],
+  ] as const)('version 3 joined-search, %s: the whole file is refused', async (_what, change, reason) => {
+    await expectRefusedAfter(change, reason, 'joined-search');
+  });
+
+  it('version 3: a control file changed and re-checksummed the same way, but validly, reads', async () => {
+    // Another storage time, still valid: the structure checks are what refuse the cases above, not the re-checksumming.
+    await writeSnapshot(file, population(12, NOW), 'binary-record');
+    const bytes = await readFile(file);
+    bytes.writeDoubleLE(NOW - 7, layoutOf(bytes).storedAt);
+    await writeFile(file, withChecksum(bytes));
+    const log = recordingLog();
+    const back = await readSnapshot(file, NOW, log, { staleWindowMs: 1e12 });
+    expect(log.warnings).toEqual([]);
+    expect(back[0]!.storedAt).toBe(NOW - 7);
   });
 
   it('empty: warns and yields nothing', async () => {
@@ -497,8 +784,13 @@ describe('an unusable snapshot', () => {
 
   it('another version: skipped with a warning', async () => {
     await writeSnapshot(file, population(3, NOW), 'binary-record');
-    const text = await readFile(file, 'utf8');
-    await writeFile(file, text.replace(`signet-cache-snapshot\t${SNAPSHOT_VERSION}\t`, 'signet-cache-snapshot\t999\t'));
+    const bytes = await readFile(file);
+    const line = bytes.indexOf(0x0a);
+    const headerLine = bytes
+      .subarray(0, line)
+      .toString()
+      .replace(`signet-cache-snapshot\t${SNAPSHOT_VERSION}\t`, 'signet-cache-snapshot\t999\t');
+    await writeFile(file, Buffer.concat([Buffer.from(headerLine), bytes.subarray(line)]));
     const [warning] = await expectWarningAndEmpty();
     expect(warning).toEqual({ obj: { file, reason: 'unsupported version 999' }, msg: SKIPPED_WARNING });
   });
