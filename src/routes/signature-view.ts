@@ -1,5 +1,7 @@
+import { nameMatchesProgram } from '../signing/name-match.js';
 import type { CacheStatus, Lookup, SignatureService } from '../signing/signature-service.js';
-import { verdictFields, type VerdictFields } from '../signing/verdict.js';
+import type { CachedVerdict, SignatureView as SignatureDetails } from '../signing/verdict.js';
+import { DatedSignature, SignatureFacts, verdictFields, type VerdictFields } from '../signing/verdict.js';
 
 /** The JSON shape of one verdict, shared by the single and batch routes. */
 export interface SignatureView extends VerdictFields {
@@ -30,11 +32,56 @@ function isoTime(epochMs: number): string {
   return iso;
 }
 
+/*
+ * A binary record's fields are the same for every name but one,
+ * `nameMatchesSignature`; building them (a new signature object, the signing
+ * time formatted again) was a sixth of a 1000-item batch. So they are built
+ * once per cache entry and kept beside it, weakly: an evicted entry takes its
+ * fields with it. The answer shares the frozen signature object, which the
+ * serializer only reads. Other entries (Cloud's, the joined search's) are
+ * built each time, as verdictFields says.
+ */
+interface RecordFields {
+  verdict: VerdictFields['verdict'];
+  signed: boolean;
+  signature: SignatureDetails;
+  programName: string | null;
+}
+const recordMemo = new WeakMap<SignatureFacts | DatedSignature, RecordFields>();
+
+function recordFieldsOf(entry: SignatureFacts | DatedSignature): RecordFields {
+  let fields = recordMemo.get(entry);
+  if (fields === undefined) {
+    // Any name will do: only nameMatchesSignature depends on it, and that is worked out per answer.
+    const built = verdictFields(entry, '', false);
+    const signature = Object.freeze({ ...built.signature! });
+    fields = { verdict: built.verdict, signed: built.signed, signature, programName: signature.programName };
+    recordMemo.set(entry, fields);
+  }
+  return fields;
+}
+
+/** verdictFields(entry, name, ...), from the per-entry memo when the entry is a binary record. */
+export function fieldsFor(entry: CachedVerdict, name: string, service: SignatureService): VerdictFields {
+  if (entry instanceof SignatureFacts || entry instanceof DatedSignature) {
+    const fields = recordFieldsOf(entry);
+    return {
+      verdict: fields.verdict,
+      signed: fields.signed,
+      signature: fields.signature,
+      // The same rule as verdict.ts's recordFields (a test holds the two together).
+      nameMatchesSignature: fields.programName !== null && nameMatchesProgram(fields.programName, name),
+      basis: 'binary-record',
+    };
+  }
+  const { source } = service;
+  return verdictFields(entry, name, source.nameTested, source.basis);
+}
+
 /** The answer for one lookup; the service knows the source (names tested, basis) and the binary's other hash. */
 export function toSignatureView(lookup: Lookup, now: number, service: SignatureService): SignatureView {
   const storedAt = isoTime(lookup.storedAt);
-  const { source } = service;
-  const fields = verdictFields(lookup.entry, lookup.name, source.nameTested, source.basis);
+  const fields = fieldsFor(lookup.entry, lookup.name, service);
   const { md5, sha256 } = service.hashesOf(lookup.hash);
   return {
     md5,
