@@ -97,7 +97,10 @@ export function accessLine(request: FastifyRequest, reply: FastifyReply): Record
  */
 const accessLogPlugin: FastifyPluginAsync<AccessLogOptions> = async (app: FastifyInstance, options) => {
   const quiet = new Set(options.quietRoutes ?? []);
-  const log = app.log;
+  // The line holds only the fields accessLine picks (no header, no query string, no token), so it skips
+  // the redaction pass, whose wildcard paths walked every line (a twentieth of a cached lookup's CPU).
+  // Every other line keeps it. One child, made here: nothing per request.
+  const log = app.log.child({}, { redact: { paths: [] } });
   // pino's isLevelEnabled, so a line is not built for a level that is off; any other logger gets every line.
   const levelCheck = (log as { isLevelEnabled?: (level: string) => boolean }).isLevelEnabled?.bind(log);
   const enabled = (level: 'debug' | 'info'): boolean => levelCheck === undefined || levelCheck(level);
