@@ -81,24 +81,45 @@ export function fieldsFor(entry: CachedVerdict, name: string, service: Signature
 /** The answer for one lookup; the service knows the source (names tested, basis) and the binary's other hash. */
 export function toSignatureView(lookup: Lookup, now: number, service: SignatureService): SignatureView {
   const storedAt = isoTime(lookup.storedAt);
-  const fields = fieldsFor(lookup.entry, lookup.name, service);
+  const { entry, name } = lookup;
   const { md5, sha256 } = service.hashesOf(lookup.hash);
+  if (entry instanceof SignatureFacts || entry instanceof DatedSignature) {
+    // fieldsFor's record case, inline: one object per answer instead of two.
+    const record = recordFieldsOf(entry);
+    return {
+      md5,
+      sha256,
+      name,
+      verdict: record.verdict,
+      signed: record.signed,
+      signature: record.signature,
+      nameMatchesSignature: record.programName !== null && nameMatchesProgram(record.programName, name),
+      basis: 'binary-record',
+      checkedAt: storedAt,
+      cache: cacheInfo(lookup, now, storedAt),
+    };
+  }
+  const fields = fieldsFor(entry, name, service);
   return {
     md5,
     sha256,
-    name: lookup.name,
+    name,
     verdict: fields.verdict,
     signed: fields.signed,
     signature: fields.signature,
     nameMatchesSignature: fields.nameMatchesSignature,
     basis: fields.basis,
     checkedAt: storedAt,
-    cache: {
-      hit: lookup.status === 'hit' || lookup.status === 'stale',
-      status: lookup.status,
-      storedAt,
-      ageSeconds: Math.max(0, Math.floor((now - lookup.storedAt) / 1000)),
-      expiresAt: isoTime(lookup.expiresAt),
-    },
+    cache: cacheInfo(lookup, now, storedAt),
+  };
+}
+
+function cacheInfo(lookup: Lookup, now: number, storedAt: string): SignatureView['cache'] {
+  return {
+    hit: lookup.status === 'hit' || lookup.status === 'stale',
+    status: lookup.status,
+    storedAt,
+    ageSeconds: Math.max(0, Math.floor((now - lookup.storedAt) / 1000)),
+    expiresAt: isoTime(lookup.expiresAt),
   };
 }

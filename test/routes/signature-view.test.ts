@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { fieldsFor } from '../../src/routes/signature-view.js';
+import { fieldsFor, toSignatureView } from '../../src/routes/signature-view.js';
 import type { SignatureService } from '../../src/signing/signature-service.js';
 import type { CachedVerdict } from '../../src/signing/verdict.js';
 import {
@@ -38,11 +38,44 @@ describe('an answer built from the per-entry memo', () => {
   it('has the fields verdictFields gives, for every entry, name and source, asked in any order (2000 runs)', () => {
     fc.assert(
       fc.property(fc.array(fc.tuple(entry, name), { minLength: 1, maxLength: 6 }), source, (asked, src) => {
-        const service = { source: src } as unknown as SignatureService;
-        // Each entry is asked twice with different names: the second answer comes from the memo.
+        const service = {
+          source: src,
+          hashesOf: (hash: string) => ({ md5: hash, sha256: null }),
+        } as unknown as SignatureService;
+        // Each entry is asked with several names: the later answers come from the memo.
         for (const [one, first] of asked) {
           for (const n of [first, `${first}.exe`, first.toUpperCase()]) {
-            expect(fieldsFor(one, n, service)).toEqual(verdictFields(one, n, src.nameTested, src.basis));
+            const expected = verdictFields(one, n, src.nameTested, src.basis);
+            expect(fieldsFor(one, n, service)).toEqual(expected);
+            const lookup = { hash: 'a'.repeat(32), name: n, entry: one, status: 'hit' as const, storedAt: 1_000, expiresAt: 61_000 };
+            const view = toSignatureView(lookup, 13_500, service);
+            expect(view).toEqual({
+              md5: 'a'.repeat(32),
+              sha256: null,
+              name: n,
+              ...expected,
+              checkedAt: '1970-01-01T00:00:01.000Z',
+              cache: {
+                hit: true,
+                status: 'hit',
+                storedAt: '1970-01-01T00:00:01.000Z',
+                ageSeconds: 12,
+                expiresAt: '1970-01-01T00:01:01.000Z',
+              },
+            });
+            // Key order is what a reader of the JSON sees first; the serializer writes the schema's order anyway.
+            expect(Object.keys(view)).toEqual([
+              'md5',
+              'sha256',
+              'name',
+              'verdict',
+              'signed',
+              'signature',
+              'nameMatchesSignature',
+              'basis',
+              'checkedAt',
+              'cache',
+            ]);
           }
         }
       }),
