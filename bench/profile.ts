@@ -77,7 +77,7 @@ if (kind === 'miss') {
     await simulator.child.stop();
   }
 } else {
-  const stack = await startCachedStack(ctx, profileArgs);
+  const stack = await startCachedStack(ctx, { nodeArgs: profileArgs, quiet: false });
   try {
     const size = kind === 'single' ? 1 : Number(kind.slice('batch-'.length));
     const requests = kind === 'single' ? singleRequests(stack) : batchRequests(stack, size);

@@ -41,7 +41,54 @@ export function authenticate(header: string | undefined, keys: readonly ApiKey[]
     // Every digest is compared; the assignment is the only thing a match changes.
     if (timingSafeEqual(key.digest, digest)) found = key;
   }
-  return found === undefined ? UNKNOWN : { kind: 'ok', key: found };
+  return found === undefined ? UNKNOWN : Object.freeze({ kind: 'ok', key: found });
+}
+
+/**
+ * Most requests repeat one of a few exact Authorization values, and hashing
+ * the key on each was a twentieth of a cached lookup's CPU. A verifier
+ * remembers the header values that `authenticate` accepted, so that a repeat
+ * is a Map lookup.
+ *
+ * What keeps this safe:
+ * - only accepted values are remembered: an unknown or malformed value always
+ *   takes the full path, digest and constant-time compare against every key;
+ * - the Map is keyed by the whole header string. V8 hashes strings with a
+ *   per-process random seed and compares contents only after the hashes
+ *   match, so a guess learns nothing a guess could not learn before;
+ * - memory is bounded: at `maxRemembered` values the Map is emptied and
+ *   refills from verified requests (a flood of distinct valid keys only costs
+ *   the digest again);
+ * - it belongs to one key set: keys change by building a new app, whose
+ *   verifier starts empty, so a removed key is never served from here.
+ */
+export class KeyVerifier {
+  readonly #keys: readonly ApiKey[];
+  readonly #accepted = new Map<string, AuthOutcome>();
+  readonly #maxRemembered: number;
+
+  constructor(keys: readonly ApiKey[], maxRemembered = 256) {
+    this.#keys = keys;
+    this.#maxRemembered = maxRemembered;
+  }
+
+  /** Like `authenticate(header, keys)`, with accepted values remembered. */
+  verify(header: string | undefined): AuthOutcome {
+    if (header === undefined) return MISSING;
+    const known = this.#accepted.get(header);
+    if (known !== undefined) return known;
+    const outcome = authenticate(header, this.#keys);
+    if (outcome.kind === 'ok') {
+      if (this.#accepted.size >= this.#maxRemembered) this.#accepted.clear();
+      this.#accepted.set(header, outcome);
+    }
+    return outcome;
+  }
+
+  /** How many header values are remembered (for tests). */
+  get remembered(): number {
+    return this.#accepted.size;
+  }
 }
 
 /** `admin` may do everything `lookup` may. */

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyRequest, onRequestAsyncHookHandler, RouteO
 import fp from 'fastify-plugin';
 import type { ApiKey, Role } from '../auth/api-keys.js';
 import { ANONYMOUS_NAME, ROLES } from '../auth/api-keys.js';
-import { authenticate, roleAllows } from '../auth/authenticate.js';
+import { KeyVerifier, roleAllows } from '../auth/authenticate.js';
 import { BEARER_SECURITY_NAME } from '../auth/openapi.js';
 import { HttpProblem } from '../errors.js';
 import { problemSchema } from '../routes/schemas.js';
@@ -105,6 +105,8 @@ export const authentication = fp(
     const keys = [...options.keys];
     const callers = new Map<ApiKey, Caller>(keys.map((key) => [key, Object.freeze({ name: key.name, role: key.role })]));
     if (!disabled && keys.length === 0) throw new Error('authentication: no API keys and not disabled');
+    // One per app, so per key set: see KeyVerifier for why remembering accepted values is safe.
+    const verifier = new KeyVerifier(keys);
 
     app.decorateRequest('caller', null);
 
@@ -117,7 +119,7 @@ export const authentication = fp(
 
     const checkFor = (needed: Role): onRequestAsyncHookHandler =>
       async function checkApiKey(request, reply) {
-        const outcome = authenticate(request.headers.authorization, keys);
+        const outcome = verifier.verify(request.headers.authorization);
         if (outcome.kind !== 'ok') {
           request.log.info({ auth: outcome.kind }, 'request not authenticated');
           const problem = outcome.kind === 'missing' ? missingKey : outcome.kind === 'malformed' ? malformedKey : unknownKey;

@@ -25,11 +25,13 @@ const TOO_MANY_REQUESTS = 429;
  * the /metrics route's `config.auth`.
  */
 const metricsPlugin: FastifyPluginAsync<MetricsPluginOptions> = async (app: FastifyInstance, { metrics, metricsPublic }) => {
-  app.addHook('onResponse', async (request, reply) => {
+  // Callback style: an async hook costs a promise per request.
+  app.addHook('onResponse', (request, reply, done) => {
     const status = reply.statusCode;
     metrics.httpRequest(request.method, request.routeOptions.url ?? UNMATCHED_ROUTE, status, reply.elapsedTime);
     // Counted here rather than in @fastify/rate-limit's onExceeded so that no other plugin needs the metrics.
     if (status === TOO_MANY_REQUESTS) metrics.rateLimited();
+    done();
   });
 
   app.get(

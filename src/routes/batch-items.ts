@@ -29,7 +29,8 @@ export interface InvalidItem {
 // eslint-disable-next-line no-control-regex -- matching control characters is the point
 const CONTROL = /[\x00-\x1F\x7F-\x9F]/;
 
-function isValidName(name: unknown): name is string {
+/** Exactly what `nameSchema` accepts, without zod: also the single lookup's fast check (schema-compilers.ts). */
+export function isValidName(name: unknown): name is string {
   return (
     typeof name === 'string' && name.length >= 1 && name.length <= MAX_NAME_LENGTH && !CONTROL.test(name) && !LONE_SURROGATE.test(name)
   );
@@ -56,11 +57,16 @@ export function checkBatchItem(item: unknown, indexes: ReadonlySet<HashKind>, in
 }
 
 function hasTwoKeys(item: object): boolean {
+  return ownKeyCount(item) === 2;
+}
+
+/** Own enumerable keys, counted without the array Object.keys would allocate. */
+export function ownKeyCount(item: object): number {
   let count = 0;
   for (const key in item) {
     if (Object.hasOwn(item, key)) count++;
   }
-  return count === 2;
+  return count;
 }
 
 function unindexed(sha256: string, name: string, indexNote: string): InvalidItem {

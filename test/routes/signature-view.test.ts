@@ -1,0 +1,85 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { fieldsFor, toSignatureView } from '../../src/routes/signature-view.js';
+import type { SignatureService } from '../../src/signing/signature-service.js';
+import type { CachedVerdict } from '../../src/signing/verdict.js';
+import {
+  DatedSignature,
+  JoinedSignature,
+  SignatureFacts,
+  StatedSignature,
+  UnknownBinary,
+  verdictFields,
+} from '../../src/signing/verdict.js';
+
+const text = fc.option(fc.constantFrom('git', 'Git', 'Apple Inc.', 'powershell', 'Windows PowerShell', 'nc', ''), { nil: null });
+const seconds = fc.option(fc.integer({ min: 0, max: 2_000_000_000 }), { nil: null });
+const facts = fc
+  .tuple(fc.constantFrom('Signed', 'Unsigned', 'Expired', '(Unknown)'), text, text, text, text, seconds)
+  .map(
+    ([status, publisher, issuer, subject, programName, signedAt]) =>
+      new SignatureFacts(status, publisher, issuer, subject, programName, signedAt),
+  );
+const entry: fc.Arbitrary<CachedVerdict> = fc.oneof(
+  facts,
+  fc.tuple(facts, seconds).map(([shared, signedAt]) => new DatedSignature(shared, signedAt)),
+  fc.constant(UnknownBinary.instance),
+  fc.constantFrom('git', 'nc').map((name) => new JoinedSignature(name)),
+  fc.constantFrom('git', 'nc'),
+  fc.constantFrom(new StatedSignature('signed', 'FILE_SIGNATURE_STATE_VERIFIED', 'Acme', ['VERIFIED', 'SIGNED'], 'cloud-process-search')),
+);
+const name = fc.oneof(fc.constantFrom('git', 'GIT', 'git.exe', 'powershell.exe', 'nc', 'x'), fc.string({ minLength: 1, maxLength: 12 }));
+const source = fc.record({
+  nameTested: fc.boolean(),
+  basis: fc.constantFrom('binary-record' as const, 'joined-search' as const, 'cloud-process-search' as const),
+});
+
+describe('an answer built from the per-entry memo', () => {
+  it('has the fields verdictFields gives, for every entry, name and source, asked in any order (2000 runs)', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(entry, name), { minLength: 1, maxLength: 6 }), source, (asked, src) => {
+        const service = {
+          source: src,
+          hashesOf: (hash: string) => ({ md5: hash, sha256: null }),
+        } as unknown as SignatureService;
+        // Each entry is asked with several names: the later answers come from the memo.
+        for (const [one, first] of asked) {
+          for (const n of [first, `${first}.exe`, first.toUpperCase()]) {
+            const expected = verdictFields(one, n, src.nameTested, src.basis);
+            expect(fieldsFor(one, n, service)).toEqual(expected);
+            const lookup = { hash: 'a'.repeat(32), name: n, entry: one, status: 'hit' as const, storedAt: 1_000, expiresAt: 61_000 };
+            const view = toSignatureView(lookup, 13_500, service);
+            expect(view).toEqual({
+              md5: 'a'.repeat(32),
+              sha256: null,
+              name: n,
+              ...expected,
+              checkedAt: '1970-01-01T00:00:01.000Z',
+              cache: {
+                hit: true,
+                status: 'hit',
+                storedAt: '1970-01-01T00:00:01.000Z',
+                ageSeconds: 12,
+                expiresAt: '1970-01-01T00:01:01.000Z',
+              },
+            });
+            // Key order is what a reader of the JSON sees first; the serializer writes the schema's order anyway.
+            expect(Object.keys(view)).toEqual([
+              'md5',
+              'sha256',
+              'name',
+              'verdict',
+              'signed',
+              'signature',
+              'nameMatchesSignature',
+              'basis',
+              'checkedAt',
+              'cache',
+            ]);
+          }
+        }
+      }),
+      { numRuns: 2000 },
+    );
+  });
+});
