@@ -24,8 +24,18 @@ const UNKNOWN: AuthOutcome = Object.freeze({ kind: 'unknown' });
 
 const WHITESPACE = /\s/;
 
-export function authenticate(header: string | undefined, keys: readonly ApiKey[]): AuthOutcome {
-  if (header === undefined || header === '') return MISSING;
+/** Optional whitespace around a field value is not part of it (RFC 9110 §5.5). */
+const SURROUNDING_OWS = /^[ \t]+|[ \t]+$/g;
+
+function isOws(code: number): boolean {
+  return code === 0x20 || code === 0x09;
+}
+
+export function authenticate(raw: string | undefined, keys: readonly ApiKey[]): AuthOutcome {
+  if (raw === undefined) return MISSING;
+  // Node's parser already strips it on the wire; an in-process request (inject) or a proxy may not.
+  const header = isOws(raw.charCodeAt(0)) || isOws(raw.charCodeAt(raw.length - 1)) ? raw.replace(SURROUNDING_OWS, '') : raw;
+  if (header === '') return MISSING;
   const space = header.indexOf(' ');
   const scheme = space === -1 ? header : header.slice(0, space);
   if (scheme.length !== 6 || scheme.toLowerCase() !== 'bearer') return MISSING;

@@ -47,7 +47,8 @@ describe('any Authorization header', () => {
     fc.assert(
       fc.property(headerArb, (header) => {
         const outcome = authenticate(header, testKeys);
-        const expected = expectedCaller(header);
+        // Spaces and tabs around a field value are not part of it (RFC 9110 §5.5), wherever the value comes from.
+        const expected = expectedCaller(header.replace(/^[ \t]+|[ \t]+$/g, ''));
         if (expected === undefined) expect(outcome.kind).not.toBe('ok');
         else expect(outcome).toMatchObject({ kind: 'ok', key: { name: expected } });
       }),

@@ -70,6 +70,22 @@ describe('API-key authentication', () => {
     expect(response.headers['www-authenticate']).toBeUndefined();
   });
 
+  it('ignores spaces and tabs around the header value, as HTTP does (a request that did not come through the parser keeps them)', async () => {
+    for (const authorization of [
+      `Bearer ${LOOKUP_KEY} `,
+      `Bearer ${LOOKUP_KEY}\t`,
+      ` Bearer ${LOOKUP_KEY}`,
+      `\t Bearer ${LOOKUP_KEY} \t`,
+    ]) {
+      const response = await app.inject({ url: thing, headers: { authorization } });
+      expect(response.statusCode, JSON.stringify(authorization)).toBe(200);
+    }
+    for (const authorization of [' ', '\t', `Bearer ${LOOKUP_KEY} x`]) {
+      const response = await app.inject({ url: thing, headers: { authorization } });
+      expect(response.statusCode, JSON.stringify(authorization)).toBe(401);
+    }
+  });
+
   it.each(['bearer', 'BEARER', 'BeArEr'])('accepts the scheme written %s, and several spaces before the key', async (scheme) => {
     for (const authorization of [`${scheme} ${LOOKUP_KEY}`, `${scheme}   ${LOOKUP_KEY}`]) {
       const response = await app.inject({ url: thing, headers: { authorization } });
