@@ -68,12 +68,30 @@ export function verdictLine(verdict: Record<string, unknown>): string {
       return oneLine(`signed: ${name} (${hash}) is signed${publisher ? ` by ${publisher}` : ''}${mismatch}${cache}`);
     }
     case 'unsigned': {
+      // Cloud's status alone can read "SIGNED" on an unsigned verdict (present but not verified): its states say why.
+      const states = statesOf(signature);
       const status = text(signature.status);
-      return oneLine(`unsigned: ${name} (${hash}) is not validly signed${status ? ` (Carbon Black says "${status}")` : ''}${cache}`);
+      const why = states ? ` (Carbon Black's signature states: ${states})` : status ? ` (Carbon Black says "${status}")` : '';
+      return oneLine(`unsigned: ${name} (${hash}) is not validly signed${why}${cache}`);
     }
-    default:
+    default: {
+      const states = statesOf(signature);
+      if (isObject(verdict.signature)) {
+        // A record whose signature Carbon Black could not judge (Cloud's UNKNOWN state), not a missing record.
+        return oneLine(
+          `unknown: Carbon Black does not say whether ${name} (${hash}) is signed${states ? ` (signature states: ${states})` : ''}; not the same as unsigned${cache}`,
+        );
+      }
       return oneLine(`unknown: Carbon Black has no record of ${hash} (${name}); not the same as unsigned, ask again later${cache}`);
+    }
   }
+}
+
+/** Cloud's raw publisher states, short (without FILE_SIGNATURE_STATE_), or undefined when there are none (EDR). */
+function statesOf(signature: Record<string, unknown>): string | undefined {
+  if (!Array.isArray(signature.states)) return undefined;
+  const states = signature.states.filter((state): state is string => typeof state === 'string' && state !== '');
+  return states.length === 0 ? undefined : states.map((state) => state.replace(/^FILE_SIGNATURE_STATE_/, '')).join(', ');
 }
 
 function text(value: unknown): string | undefined {
