@@ -151,7 +151,9 @@ const report = {
   scenarios: results,
 };
 mkdirSync(RESULTS_DIR, { recursive: true });
-const file = join(RESULTS_DIR, settings.mode === 'smoke' ? 'smoke.json' : 'latest.json');
+// A partial run never replaces latest.json, which the README's table is generated from.
+const base = settings.mode === 'smoke' ? 'smoke' : 'latest';
+const file = join(RESULTS_DIR, only === undefined ? `${base}.json` : `${base}-only-${only.join('+')}.json`);
 writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
 log(`wrote ${relative(ROOT, file)}`);
 
