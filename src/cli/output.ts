@@ -75,9 +75,9 @@ export function verdictLine(verdict: Record<string, unknown>): string {
       return oneLine(`unsigned: ${name} (${hash}) is not validly signed${why}${cache}`);
     }
     default: {
-      const states = statesOf(signature);
       if (isObject(verdict.signature)) {
         // A record whose signature Carbon Black could not judge (Cloud's UNKNOWN state), not a missing record.
+        const states = statesOf(signature);
         return oneLine(
           `unknown: Carbon Black does not say whether ${name} (${hash}) is signed${states ? ` (signature states: ${states})` : ''}; not the same as unsigned${cache}`,
         );
