@@ -96,7 +96,7 @@ export function finishDocument<T>(generated: T): T {
           response.content = { 'application/problem+json': jsonContent };
         }
         if (problem && (code === 429 || code === 503)) response.headers = { ...response.headers, 'Retry-After': retryAfterHeader };
-        if (code === 200 && method === 'get' && path === '/v1/signatures/{md5}') {
+        if (code === 200 && method === 'get' && path === '/v1/signatures/{hash}') {
           response.headers = { ...response.headers, 'X-Cache': xCacheHeader };
         }
       }

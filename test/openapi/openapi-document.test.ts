@@ -28,6 +28,11 @@ describe('the OpenAPI document', () => {
     expect(served).toEqual(committed);
   });
 
+  it("documents the single lookup's X-Cache header on its 200", () => {
+    const paths = served.paths as Record<string, Record<string, { responses: Record<string, { headers?: Record<string, unknown> }> }>>;
+    expect(Object.keys(paths['/v1/signatures/{hash}']!.get!.responses['200']!.headers ?? {})).toContain('X-Cache');
+  });
+
   it('is a valid OpenAPI 3.1 document', async () => {
     const result = await validate(structuredClone(served) as never);
     expect(result.valid ? '' : compileErrors(result)).toBe('');
