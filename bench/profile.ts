@@ -55,7 +55,7 @@ if (kind === 'miss') {
       cbToken: simulator.token,
       label: 'profile-miss',
       nodeArgs: profileArgs,
-      env: { CB_MAX_CONCURRENCY: String(FULL.cbMaxConcurrency) },
+      env: { CB_MAX_CONCURRENCY: String(FULL.cbMaxConcurrency), CB_BATCH_MAX_HASHES: '1' },
     });
     try {
       const paths = (from: number, n: number) =>
