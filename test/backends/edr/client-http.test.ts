@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import nock from 'nock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createCarbonBlackClient, type CarbonBlackClient, type CarbonBlackClientOptions } from '../../../src/backends/edr/client.js';
@@ -446,6 +447,19 @@ describe('caller abort', () => {
     await expect(client().isSigned(MD5, 'git', AbortSignal.abort(reason))).rejects.toBe(reason);
     expect(scope.isDone()).toBe(false);
     nock.cleanAll();
+  });
+
+  it('lets go of its timeout and of the caller signal once a request has its answer', async () => {
+    seedSearch().reply(200, seedUnsigned);
+    const timers = () => process.getActiveResourcesInfo().filter((kind) => kind === 'Timeout').length;
+    const before = timers();
+    const controller = new AbortController();
+    const pending = client({ timeoutMs: 60_000 }).isSigned(MD5, 'git', controller.signal);
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(1);
+    await expect(pending).resolves.toBe(false);
+    // A timer left behind would fire a minute later for every request ever sent.
+    expect(timers()).toBe(before);
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
   });
 
   it('still applies timeoutMs when the caller passes a signal', async () => {
