@@ -1,5 +1,6 @@
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BYTES_FROM_LENGTH } from '../../src/plugins/schema-compilers.js';
 import { samples } from '../../src/simulator/fixtures.js';
 import type { Stack } from '../support/stack.js';
 import { startStack } from '../support/stack.js';
@@ -72,6 +73,33 @@ describe("errors Node's HTTP parser raises answer in the problem format, with th
     );
     expect(text).toMatch(/^HTTP\/1\.1 408 /);
     expect(ms).toBeLessThan(6000);
+  });
+});
+
+describe('large answers', () => {
+  it('a batch answer past BYTES_FROM_LENGTH goes out as JSON with its exact byte length, as a small one would', async () => {
+    // Non-ASCII names: a length counted in UTF-16 units rather than bytes would be short.
+    const items = Array.from({ length: 120 }, (_, k) => ({ md5: samples.signed.md5, name: `café-ü-${k}.exe` }));
+    const ask = (batch: typeof items) =>
+      fetch(`http://127.0.0.1:${port}/v1/signatures/batch`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ items: batch }),
+      });
+    const small = await ask(items.slice(0, 1));
+    const large = await ask(items);
+    const bytes = Buffer.from(await large.arrayBuffer());
+    expect(bytes.length).toBeGreaterThan(BYTES_FROM_LENGTH * 2);
+    expect(large.status).toBe(200);
+    expect(large.headers.get('content-type')).toBe('application/json; charset=utf-8');
+    expect(large.headers.get('content-length')).toBe(String(bytes.length));
+    expect(large.headers.get('cache-control')).toBe(small.headers.get('cache-control'));
+    const answer = JSON.parse(bytes.toString('utf8')) as { results: { name: string; cache: unknown; checkedAt: string }[] };
+    expect(answer.results.map((r) => r.name)).toEqual(items.map((item) => item.name));
+    const first = ((await small.json()) as typeof answer).results[0]!;
+    // Field for field as the small (string) answer, in the same order, apart from the times of asking.
+    const shape = (r: typeof first) => JSON.stringify({ ...r, cache: undefined, checkedAt: undefined });
+    expect(shape(answer.results[0]!)).toBe(shape(first));
   });
 });
 
