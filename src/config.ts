@@ -346,16 +346,41 @@ export function unknownSettingWarnings(env: NodeJS.ProcessEnv): string[] {
 }
 
 /**
- * Every setting in force, defaults included, as one object for the start-up
- * line: secrets as "[redacted]" when set, file paths as they are.
+ * Settings that mean something on one backend only. The start-up line leaves
+ * out the other backend's defaults: an EDR replica listing a Cloud request
+ * budget reads as if it had one. A value the operator did set is still listed.
+ */
+const BACKEND_ONLY: Readonly<Record<string, Environment['CB_BACKEND']>> = {
+  CB_API_TOKEN: 'edr',
+  CB_API_TOKEN_FILE: 'edr',
+  CB_VERDICT_SOURCE: 'edr',
+  CB_BINARY_READ: 'edr',
+  CB_JOIN_FIELD: 'edr',
+  CB_ORG_KEY: 'cloud',
+  CB_API_ID: 'cloud',
+  CB_API_SECRET: 'cloud',
+  CB_API_SECRET_FILE: 'cloud',
+  CB_REQUESTS_PER_5_MINUTES: 'cloud',
+  CB_POLL_INTERVAL_MS: 'cloud',
+};
+
+/**
+ * Every setting in force, defaults included (the batch window's, which
+ * depends on the backend, too), as one object for the start-up line: secrets
+ * as "[redacted]" when set, file paths as they are, the other backend's
+ * defaults left out.
  */
 export function settingsInForce(env: NodeJS.ProcessEnv): Record<string, string | number | boolean> {
   const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== ''));
   const parsed = environmentSchema.safeParse(present);
   if (!parsed.success) return {};
+  const backend = parsed.data.CB_BACKEND;
+  const inForce = { ...parsed.data, CB_BATCH_WINDOW_MS: parsed.data.CB_BATCH_WINDOW_MS ?? BATCH_WINDOW_DEFAULT_MS[backend] };
   const settings: Record<string, string | number | boolean> = {};
-  for (const [name, value] of Object.entries(parsed.data)) {
+  for (const [name, value] of Object.entries(inForce)) {
     if (value === undefined) continue;
+    const only = BACKEND_ONLY[name];
+    if (only !== undefined && only !== backend && !(name in present)) continue;
     settings[name] = SECRET_VARIABLES.has(name)
       ? '[redacted]'
       : typeof value === 'string'

@@ -63,4 +63,28 @@ describe('configuration messages', () => {
     expect(JSON.stringify(settings)).not.toContain('secret-token-value-123');
     expect(JSON.stringify(settings)).not.toContain('cloud-secret-xyz');
   });
+  it("leaves the other backend's defaults out of the settings in force, and shows the batch window in force", () => {
+    const edr = settingsInForce(minimal);
+    expect(edr).toMatchObject({ CB_BACKEND: 'edr', CB_VERDICT_SOURCE: 'binary-record', CB_BINARY_READ: 'search', CB_BATCH_WINDOW_MS: 2 });
+    expect(edr).not.toHaveProperty('CB_REQUESTS_PER_5_MINUTES');
+    expect(edr).not.toHaveProperty('CB_POLL_INTERVAL_MS');
+
+    const cloud = settingsInForce({
+      CB_BACKEND: 'cloud',
+      CB_URL: 'https://defense.example.test',
+      CB_ORG_KEY: 'ABCD1234',
+      CB_API_ID: 'KEYID12345',
+      CB_API_SECRET: 'cloud-secret-xyz',
+      AUTH_DISABLED: 'true',
+    });
+    expect(cloud).toMatchObject({ CB_BACKEND: 'cloud', CB_REQUESTS_PER_5_MINUTES: 1000, CB_POLL_INTERVAL_MS: 500, CB_BATCH_WINDOW_MS: 20 });
+    for (const edrOnly of ['CB_VERDICT_SOURCE', 'CB_BINARY_READ', 'CB_JOIN_FIELD', 'CB_API_TOKEN'])
+      expect(cloud).not.toHaveProperty(edrOnly);
+
+    // What the operator set is listed whatever the backend, so a misplaced setting is visible.
+    expect(settingsInForce({ ...minimal, CB_POLL_INTERVAL_MS: '250', CB_BATCH_WINDOW_MS: '7' })).toMatchObject({
+      CB_POLL_INTERVAL_MS: 250,
+      CB_BATCH_WINDOW_MS: 7,
+    });
+  });
 });
