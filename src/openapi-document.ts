@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { securitySchemes } from './auth/openapi.js';
 import { responseExamples } from './openapi-examples.js';
+import { X_CACHE_OPERATION_ID } from './routes/signature-view.js';
 
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -96,7 +97,8 @@ export function finishDocument<T>(generated: T): T {
           response.content = { 'application/problem+json': jsonContent };
         }
         if (problem && (code === 429 || code === 503)) response.headers = { ...response.headers, 'Retry-After': retryAfterHeader };
-        if (code === 200 && method === 'get' && path === '/v1/signatures/{hash}') {
+        // By the route's operationId, not its path: a renamed path parameter once lost the header this way.
+        if (code === 200 && operation.operationId === X_CACHE_OPERATION_ID) {
           response.headers = { ...response.headers, 'X-Cache': xCacheHeader };
         }
       }

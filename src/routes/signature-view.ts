@@ -14,6 +14,9 @@ export interface SignatureView extends VerdictFields {
 
 export const xCacheHeader: Record<CacheStatus, string> = { hit: 'HIT', stale: 'STALE', miss: 'MISS', coalesced: 'MISS' };
 
+/** The operation whose answers carry `X-Cache`: the route declares it, and the OpenAPI document finds the header's place by it. */
+export const X_CACHE_OPERATION_ID = 'getSignature';
+
 /*
  * Cached answers repeat the same few timestamps over and over; formatting a
  * Date each time was a fifth of a 1000-item batch's CPU. A small memo of the

@@ -15,7 +15,7 @@ import {
 } from './schemas.js';
 import { checkBatchItem } from './batch-items.js';
 import { malformedQueryParameter, malformedQueryProblem } from './query-encoding.js';
-import { toSignatureView, xCacheHeader } from './signature-view.js';
+import { toSignatureView, X_CACHE_OPERATION_ID, xCacheHeader } from './signature-view.js';
 
 /**
  * `Cache-Control: no-cache` (or `max-age=0`) from a caller asks for a verdict
@@ -73,7 +73,7 @@ export const signatureRoutes: FastifyPluginAsyncZod<{ service: SignatureService;
         done(field === undefined ? undefined : malformedQueryProblem(field));
       },
       schema: {
-        operationId: 'getSignature',
+        operationId: X_CACHE_OPERATION_ID,
         tags: ['signatures'],
         summary: 'Is this binary signed?',
         description: `${lookupDescription} Send \`Cache-Control: no-cache\` (or \`Pragma: no-cache\`) to skip a fresh cached verdict. \`X-Cache\` tells HIT, MISS or STALE.`,
