@@ -346,20 +346,15 @@ export function unknownSettingWarnings(env: NodeJS.ProcessEnv): string[] {
 }
 
 /**
- * Settings that mean something on one backend only. The start-up line leaves
- * out the other backend's defaults: an EDR replica listing a Cloud request
- * budget reads as if it had one. A value the operator did set is still listed.
+ * Settings with a default that mean something on one backend only. The
+ * start-up line leaves out the other backend's: an EDR replica listing a
+ * Cloud request budget reads as if it had one. (Credentials have no default,
+ * so they are listed only when set, like any value the operator set.)
  */
-const BACKEND_ONLY: Readonly<Record<string, Environment['CB_BACKEND']>> = {
-  CB_API_TOKEN: 'edr',
-  CB_API_TOKEN_FILE: 'edr',
+const BACKEND_ONLY_DEFAULTS: Readonly<Record<string, Environment['CB_BACKEND']>> = {
   CB_VERDICT_SOURCE: 'edr',
   CB_BINARY_READ: 'edr',
   CB_JOIN_FIELD: 'edr',
-  CB_ORG_KEY: 'cloud',
-  CB_API_ID: 'cloud',
-  CB_API_SECRET: 'cloud',
-  CB_API_SECRET_FILE: 'cloud',
   CB_REQUESTS_PER_5_MINUTES: 'cloud',
   CB_POLL_INTERVAL_MS: 'cloud',
 };
@@ -379,7 +374,7 @@ export function settingsInForce(env: NodeJS.ProcessEnv): Record<string, string |
   const settings: Record<string, string | number | boolean> = {};
   for (const [name, value] of Object.entries(inForce)) {
     if (value === undefined) continue;
-    const only = BACKEND_ONLY[name];
+    const only = BACKEND_ONLY_DEFAULTS[name];
     if (only !== undefined && only !== backend && !(name in present)) continue;
     settings[name] = SECRET_VARIABLES.has(name)
       ? '[redacted]'

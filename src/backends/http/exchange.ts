@@ -81,11 +81,7 @@ export function createExchanger(options: ExchangeOptions): Exchanger {
     // is cut off too. The timer is node:timers', bound at import: like AbortSignal.timeout's it keeps the real
     // clock under a test's fake timers, which drive Signet's own waits (polls, backoff), not the network's.
     const controller = new AbortController();
-    let timedOut = false;
-    const timer = setRequestTimer(() => {
-      timedOut = true;
-      controller.abort(new DOMException(`no answer within ${timeoutMs} ms`, 'TimeoutError'));
-    }, timeoutMs);
+    const timer = setRequestTimer(() => controller.abort(new DOMException(`no answer within ${timeoutMs} ms`, 'TimeoutError')), timeoutMs);
     const onCallerAbort = (): void => controller.abort(signal?.reason);
     signal?.addEventListener('abort', onCallerAbort, { once: true });
     const init = {
@@ -114,7 +110,8 @@ export function createExchanger(options: ExchangeOptions): Exchanger {
       // The caller's own cancellation wins over whatever it interrupted.
       if (signal?.aborted === true) throw signal.reason;
       if (error instanceof CarbonBlackError) throw error;
-      if (timedOut) {
+      // The caller's abort was ruled out above: an aborted controller means the timer fired.
+      if (controller.signal.aborted) {
         throw new CarbonBlackError('CB_TIMEOUT', `Carbon Black at ${host} did not answer within ${timeoutMs} ms`, {
           cause: error,
           ...(status === undefined ? {} : { upstreamStatus: status }),
