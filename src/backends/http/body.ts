@@ -1,4 +1,4 @@
-/** Reading response bodies, always to the end or cancelled, so a pooled connection is never left hanging. */
+/** Reading response bodies, always to the end or destroyed, so a pooled connection is never left hanging. */
 
 /** Enough for any error page Carbon Black or a proxy sends; beyond it the connection is dropped, not drained. */
 export const errorBodyLimit = 64 * 1024;
@@ -8,31 +8,33 @@ export const errorBodyLimit = 64 * 1024;
  */
 export const successBodyLimit = 8 * 1024 * 1024;
 
+/** What undici's `request()` hands back as a body: a Node stream of Buffers. */
+export interface ResponseBody extends AsyncIterable<Buffer> {
+  destroy(error?: Error): unknown;
+}
+
 /**
- * The body as UTF-8 text, or undefined (after cancelling the stream) once it
+ * The body as UTF-8 text, or undefined (after destroying the stream) once it
  * exceeds `limit` bytes. Throws what the stream throws (abort, truncation).
  */
-export async function readText(body: ReadableStream<Uint8Array> | null, limit: number): Promise<string | undefined> {
-  if (body === null) return '';
-  const reader = body.getReader();
-  const chunks: Uint8Array[] = [];
+export async function readText(body: ResponseBody, limit: number): Promise<string | undefined> {
+  const chunks: Buffer[] = [];
   let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
+  for await (const chunk of body) {
+    size += chunk.byteLength;
     if (size > limit) {
-      // Cancelling drops the connection instead of returning it to the pool; fine for an abnormal answer.
-      await reader.cancel().catch(() => undefined);
+      // Destroying drops the connection instead of returning it to the pool; fine for an abnormal answer.
+      body.destroy();
       return undefined;
     }
-    chunks.push(value);
+    chunks.push(chunk);
   }
-  return Buffer.concat(chunks, size).toString('utf8');
+  // One chunk is the common case (an answer of a few KiB): no copy.
+  return (chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)).toString('utf8');
 }
 
 /** Reads an error body up to `errorBodyLimit`; never throws (the status is the answer). */
-export async function drain(body: ReadableStream<Uint8Array> | null): Promise<string | undefined> {
+export async function drain(body: ResponseBody): Promise<string | undefined> {
   try {
     return await readText(body, errorBodyLimit);
   } catch {

@@ -1,6 +1,13 @@
-import { drain } from './body.js';
+import { drain, type ResponseBody } from './body.js';
 import { CarbonBlackError } from '../errors.js';
 import { parseRetryAfter } from './retry-after.js';
+
+/** The parts of an undici `request()` answer the mapping reads. */
+export interface StatusResponse {
+  statusCode: number;
+  headers: Readonly<Record<string, string | string[] | undefined>>;
+  body: ResponseBody;
+}
 
 /** Carbon Black's 400 `reason` is a short identifier (query_syntax_error); anything else is not echoed. */
 const safeReason = /^[A-Za-z0-9_.-]{1,64}$/;
@@ -11,10 +18,11 @@ const safeReason = /^[A-Za-z0-9_.-]{1,64}$/;
  * The same mapping for every call; a call for which some status is an answer
  * (the binary summary's 404) handles that status before coming here.
  */
-export async function statusError(response: Response, host: string, secrets: readonly string[]): Promise<CarbonBlackError> {
-  const status = response.status;
+export async function statusError(response: StatusResponse, host: string, secrets: readonly string[]): Promise<CarbonBlackError> {
+  const status = response.statusCode;
   const base = { upstreamStatus: status };
-  const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'));
+  const retryAfter = response.headers['retry-after'];
+  const retryAfterMs = parseRetryAfter(Array.isArray(retryAfter) ? retryAfter[0] : retryAfter);
   const withRetry = retryAfterMs === undefined ? base : { ...base, retryAfterMs };
 
   if (status === 400) {

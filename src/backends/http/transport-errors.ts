@@ -1,10 +1,11 @@
 import { CarbonBlackError } from '../errors.js';
 
 /**
- * Turns what a failed `fetch` threw (before any response) into a
- * CarbonBlackError. Node's fetch wraps the interesting error: `TypeError:
- * fetch failed` whose `cause` is the socket/TLS error with the `code`, and
- * happy-eyeballs failures nest an AggregateError, so the whole chain is searched.
+ * Turns what a failed request threw (before any response) into a
+ * CarbonBlackError. The interesting `code` may sit on the error itself (undici's
+ * own errors, ECONNREFUSED), on its `cause` (a socket or TLS error wrapped by
+ * a caller) or inside an AggregateError (happy-eyeballs failures), so the
+ * whole chain is searched.
  */
 
 /** Certificate-verification failures: the server answered, but we do not trust who it is. */

@@ -1,9 +1,9 @@
-import nock from 'nock';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { createRequestBudget } from '../../../src/upstream/request-budget.js';
 import {
   binary,
   closeClients,
+  cloud,
   cloudClient,
   countingBudget,
   createJob,
@@ -12,7 +12,6 @@ import {
   JOB_ID,
   JOBS_PATH,
   NO_DATA,
-  ORIGIN,
   running,
 } from './support/cloud-fixtures.js';
 
@@ -23,32 +22,29 @@ import {
  */
 
 const notepad = binary('notepad.exe');
+const RESULTS_PATH = `${JOBS_PATH}/${JOB_ID}/results`;
 
-beforeAll(() => nock.disableNetConnect());
 afterEach(async () => {
   await closeClients();
   expectNoPendingMocks();
 });
-afterAll(() => nock.enableNetConnect());
 
 /** Every request to ORIGIN, counted; the job never completes. */
 function neverCompletes(onPoll?: () => void): { requests: () => number } {
   let requests = 0;
-  nock(ORIGIN)
-    .post(JOBS_PATH)
-    .reply(() => {
-      requests++;
-      return [200, { job_id: JOB_ID }];
-    });
-  nock(ORIGIN)
-    .persist()
-    .get(`${JOBS_PATH}/${JOB_ID}/results`)
-    .query(true)
+  createJob().reply(() => {
+    requests++;
+    return { statusCode: 200, data: { job_id: JOB_ID } };
+  });
+  // Every results read, whatever its query.
+  cloud()
+    .intercept({ path: (path) => path.split('?')[0] === RESULTS_PATH, method: 'GET' })
     .reply(() => {
       requests++;
       onPoll?.();
-      return [200, running(45, 3)];
-    });
+      return { statusCode: 200, data: running(45, 3) };
+    })
+    .persist();
   return { requests: () => requests };
 }
 
@@ -70,23 +66,22 @@ describe('abort mid-poll', () => {
     const sent = server.requests();
     await pause(150);
     expect(server.requests()).toBe(sent);
-    nock.cleanAll();
   });
 
   it('rejects with the signal reason while a poll is in flight', async () => {
     createJob().reply(200, { job_id: JOB_ID });
     let polled = false;
-    nock(ORIGIN)
-      .get(`${JOBS_PATH}/${JOB_ID}/results`)
-      .query(true)
-      .delay(2000)
+    // A reply callback runs as the request arrives; the answer then waits out the delay.
+    cloud()
+      .intercept({ path: (path) => path.split('?')[0] === RESULTS_PATH, method: 'GET' })
       .reply(() => {
         polled = true;
-        return [200, NO_DATA];
-      });
+        return { statusCode: 200, data: NO_DATA };
+      })
+      .delay(2000);
     const controller = new AbortController();
     const pending = cloudClient().searchHashes([notepad.md5], controller.signal, FAR());
-    // The poll goes ~5 ms after creation and nock holds its answer for 2 s: at 100 ms it is in flight.
+    // The poll goes ~5 ms after creation and the MockAgent holds its answer for 2 s: at 100 ms it is in flight.
     await pause(100);
     expect(polled).toBe(true);
     const reason = new Error('caller gave up');
@@ -102,13 +97,12 @@ describe('abort mid-poll', () => {
     const error: unknown = await pending.catch((e: unknown) => e);
     expect(error).toBeInstanceOf(DOMException);
     expect((error as DOMException).name).toBe('AbortError');
-    nock.cleanAll();
   });
 });
 
 describe('abort elsewhere', () => {
   it('rejects with the signal reason while job creation is in flight', async () => {
-    createJob().delay(2000).reply(200, { job_id: JOB_ID });
+    createJob().reply(200, { job_id: JOB_ID }).delay(2000);
     const controller = new AbortController();
     const pending = cloudClient().searchHashes([notepad.md5], controller.signal, FAR());
     setTimeout(() => controller.abort('stop'), 50);

@@ -1,5 +1,4 @@
-import nock from 'nock';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { MAX_HASHES_PER_JOB } from '../../../src/backends/cloud/client.js';
 import {
   binary,
@@ -18,12 +17,10 @@ import {
 
 const notepad = binary('notepad.exe');
 
-beforeAll(() => nock.disableNetConnect());
 afterEach(async () => {
   await closeClients();
   expectNoPendingMocks();
 });
-afterAll(() => nock.enableNetConnect());
 
 const distinct = (count: number) => Array.from({ length: count }, (_v, i) => binary(`bin-${i}`)[i % 2 === 0 ? 'md5' : 'sha256']);
 

@@ -1,5 +1,4 @@
-import nock from 'nock';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { createRequestBudget, type RequestBudget } from '../../../src/upstream/request-budget.js';
 import { UpstreamBudgetSpentError } from '../../../src/upstream/upstream-errors.js';
 import {
@@ -25,12 +24,10 @@ import {
 const notepad = binary('notepad.exe');
 const popular = binary('explorer.exe');
 
-beforeAll(() => nock.disableNetConnect());
 afterEach(async () => {
   await closeClients();
   expectNoPendingMocks();
 });
-afterAll(() => nock.enableNetConnect());
 
 /** create, two polls (running, complete with one page of two), one more page: four requests. */
 function arrangeFourRequests(log?: string[]): void {
@@ -120,7 +117,7 @@ describe('with the real budget', () => {
     results().reply(200, complete([]));
     const client = cloudClient({ budget });
     await client.searchHashes([notepad.md5], new AbortController().signal, FAR());
-    // Nothing arranged: a request sent anyway would fail as CB_UNREACHABLE (nock refuses the connection), not this.
+    // Nothing arranged: a request sent anyway would fail as CB_UNREACHABLE (the MockAgent refuses it), not this.
     const started = Date.now();
     const error = await rejectionOf(client.searchHashes([notepad.md5], new AbortController().signal, Date.now() + 1000));
     expect(error).toBeInstanceOf(UpstreamBudgetSpentError);

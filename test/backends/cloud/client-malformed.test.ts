@@ -1,5 +1,4 @@
-import nock from 'nock';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import {
   binary,
   closeClients,
@@ -26,12 +25,10 @@ const other = binary('other.exe');
 const signedRow = row(notepad, OS_BINARY_STATES);
 const VALUE = 'zz-distinctive-value-zz';
 
-beforeAll(() => nock.disableNetConnect());
 afterEach(async () => {
   await closeClients();
   expectNoPendingMocks();
 });
-afterAll(() => nock.enableNetConnect());
 
 const search = (hashes: string[] = [notepad.md5]) => cloudClient().searchHashes(hashes, new AbortController().signal, FAR());
 
@@ -48,7 +45,7 @@ describe('job creation answers', () => {
     ['with a job_id holding a query', { job_id: `a?${VALUE}` }],
     ['with a job_id too long', { job_id: 'a'.repeat(129) }],
   ])('refuses an answer %s', async (_label, body) => {
-    createJob().reply(200, body, { 'content-type': 'application/json' });
+    createJob().reply(200, body, { headers: { 'content-type': 'application/json' } });
     const error = await rejection(search());
     expect(error.code).toBe('CB_MALFORMED_RESPONSE');
     expect(error.upstreamStatus).toBe(200);

@@ -1,8 +1,6 @@
 import fc from 'fast-check';
-import nock from 'nock';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createCloudClient } from '../../../src/backends/cloud/client.js';
-import { API_ID, API_SECRET, binary, countingBudget, FAR, ORG_KEY, ORIGIN, row, STATE } from './support/cloud-fixtures.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { binary, closeClients, cloudClient, expectNoPendingMocks, FAR, row, STATE } from './support/cloud-fixtures.js';
 import { startFakeCloud } from './support/fake-cloud.js';
 
 /**
@@ -13,9 +11,10 @@ import { startFakeCloud } from './support/fake-cloud.js';
  * the number of jobs stays within one per asked hash.
  */
 
-beforeAll(() => nock.disableNetConnect());
-afterEach(() => nock.cleanAll());
-afterAll(() => nock.enableNetConnect());
+afterEach(async () => {
+  await closeClients();
+  expectNoPendingMocks();
+});
 
 const stateNames = Object.values(STATE);
 
@@ -39,7 +38,6 @@ describe('paging never reports a known binary unknown', () => {
   it('resolves exactly the asked hashes that have rows (property, fake Cloud)', async () => {
     await fc.assert(
       fc.asyncProperty(scenario, async ({ counts, askedBy, order, rowsPerPage, maxPagesPerJob, availableCap, label }) => {
-        nock.cleanAll();
         const binaries = counts.map((_count, index) => binary(`run-${label}-binary-${index}`));
         const rows = counts.flatMap((count, index) =>
           Array.from({ length: count }, (_v, k) =>
@@ -62,17 +60,8 @@ describe('paging never reports a known binary unknown', () => {
           if (by !== 'sha256') asked.push({ hash: of.md5, index });
           if (by !== 'md5') asked.push({ hash: of.sha256, index });
         });
-        const client = createCloudClient({
-          baseUrl: ORIGIN,
-          orgKey: ORG_KEY,
-          apiId: API_ID,
-          apiSecret: API_SECRET,
-          timeoutMs: 2000,
-          budget: countingBudget(),
-          pollIntervalMs: 1,
-          rowsPerPage,
-          maxPagesPerJob,
-        });
+        // The defaults but for polling (jobs complete at once here) and the paging under test.
+        const client = cloudClient({ pollIntervalMs: 1, maxPollIntervalMs: 1, rowsPerPage, maxPagesPerJob });
         try {
           const found = await client.searchHashes(
             asked.map(({ hash }) => hash),
@@ -93,7 +82,8 @@ describe('paging never reports a known binary unknown', () => {
           expect(found.size).toBe(asked.filter(({ index }) => counts[index]! > 0).length);
           expect(cloud.queries.length).toBeLessThanOrEqual(asked.length);
         } finally {
-          await client.close();
+          // Closes the client and its MockAgent: the next run starts a fresh fake Cloud on a new one.
+          await closeClients();
         }
       }),
       { seed: 424242, numRuns: 60 },

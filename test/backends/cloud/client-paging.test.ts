@@ -1,5 +1,4 @@
-import nock from 'nock';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import {
   binary,
   closeClients,
@@ -17,6 +16,7 @@ import {
   row,
   STATE,
   UNSIGNED_STATES,
+  type MockRequest,
   type Seen,
 } from './support/cloud-fixtures.js';
 
@@ -24,8 +24,9 @@ import {
  * Paging and follow-up jobs. A hash is absent (unknown) only when every row
  * the query matched has been read; a hash crowded out by a popular binary is
  * asked again, alone with the other unresolved ones, in a follow-up job.
- * nock refuses any request not arranged here, and afterEach checks that
- * every arranged one was made, so each test pins the exact requests.
+ * The client's dispatcher is this test's MockAgent, which refuses any request
+ * not arranged here, and afterEach checks that every arranged one was made,
+ * so each test pins the exact requests.
  */
 
 const popular = binary('explorer.exe');
@@ -40,20 +41,18 @@ const unsignedRare = row(rare, UNSIGNED_STATES);
 
 const signal = () => new AbortController().signal;
 
-beforeAll(() => nock.disableNetConnect());
 afterEach(async () => {
   await closeClients();
   expectNoPendingMocks();
 });
-afterAll(() => nock.enableNetConnect());
 
 /** A job-creation interceptor that records the query it was asked. */
 function job(jobId: string, queries: string[]): void {
   const seen: Seen[] = [];
-  createJob().reply(function (this: nock.ReplyFnContext, uri, body) {
-    recorder(seen, 200).call(this, uri, body);
+  createJob().reply((request: MockRequest) => {
+    recorder(seen, 200)(request);
     queries.push((seen[0]!.body as { query: string }).query);
-    return [200, { job_id: jobId }];
+    return { statusCode: 200, data: { job_id: jobId } };
   });
 }
 

@@ -1,5 +1,4 @@
-import nock from 'nock';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   binary,
   closeClients,
@@ -18,20 +17,18 @@ import {
 /**
  * Polling a job until it is complete: `contacted > 0 && completed >= contacted`.
  * The complete answer is the first page, so no read follows it when that page
- * resolves everything (nock refuses any request not arranged, and afterEach
- * checks every arranged one was made).
+ * resolves everything (the client's dispatcher, this test's MockAgent, refuses
+ * any request not arranged, and afterEach checks every arranged one was made).
  */
 
 const notepad = binary('notepad.exe');
 const signedRow = row(notepad, OS_BINARY_STATES, { publishers: ['Microsoft Windows'] });
 
-beforeAll(() => nock.disableNetConnect());
 afterEach(async () => {
   vi.useRealTimers();
   await closeClients();
   expectNoPendingMocks();
 });
-afterAll(() => nock.enableNetConnect());
 
 describe('until complete', () => {
   it('keeps polling while no backend was contacted, then while some have not answered', async () => {
@@ -72,17 +69,21 @@ describe('until complete', () => {
 
   it('stops at the first complete answer when it resolves every hash (no extra read)', async () => {
     createJob().reply(200, { job_id: JOB_ID });
-    const polls = results()
-      .times(1)
-      .reply(200, complete([signedRow], { numFound: 1200, numAvailable: 1200 }));
+    let polls = 0;
+    results()
+      .reply(() => {
+        polls++;
+        return { statusCode: 200, data: complete([signedRow], { numFound: 1200, numAvailable: 1200 }) };
+      })
+      .times(1);
     const found = await cloudClient().searchHashes([notepad.md5], new AbortController().signal, FAR());
-    expect(polls.isDone()).toBe(true);
+    expect(polls).toBe(1);
     expect(found.get(notepad.md5)?.publishers).toEqual(['Microsoft Windows']);
   });
 });
 
 /**
- * Lets real I/O (nock's replies, fetch's streams) run without moving the fake
+ * Lets real I/O (MockAgent's replies, the response body streams) run without moving the fake
  * clock, until the client sleeps again (its poll wait is the only fake timer)
  * or the search has ended.
  */
@@ -109,8 +110,8 @@ describe('poll intervals', () => {
     createJob().reply(200, { job_id: JOB_ID });
     const answers = [running(0, 0), running(0, 0), running(45, 1), running(45, 30), running(45, 44), complete([signedRow])];
     results()
-      .times(answers.length)
-      .reply(() => [200, answers[polls++]!]);
+      .reply(() => ({ statusCode: 200, data: answers[polls++]! }))
+      .times(answers.length);
     const search = tracked(
       cloudClient({ pollIntervalMs: undefined, maxPollIntervalMs: undefined }).searchHashes(
         [notepad.md5],
@@ -140,11 +141,11 @@ describe('poll intervals', () => {
     });
     const answers = [running(0, 0), running(3, 1), running(3, 2), running(3, 2), complete([signedRow])];
     results()
-      .times(answers.length)
       .reply(() => {
         at.push(Date.now());
-        return [200, answers[at.length - 2]!];
-      });
+        return { statusCode: 200, data: answers[at.length - 2]! };
+      })
+      .times(answers.length);
     await cloudClient({ pollIntervalMs: 40, maxPollIntervalMs: 70 }).searchHashes([notepad.md5], new AbortController().signal, FAR());
     const gaps = at.slice(1).map((time, index) => time - at[index]!);
     // 40, 60, then capped at 70: each gap at least its wait (a timer never fires early; 2 ms for clock rounding).
@@ -158,8 +159,8 @@ describe('poll intervals', () => {
     let polls = 0;
     createJob().reply(200, { job_id: JOB_ID });
     results()
-      .times(2)
-      .reply(() => [200, polls++ === 0 ? running(0, 0) : complete([signedRow])]);
+      .reply(() => ({ statusCode: 200, data: polls++ === 0 ? running(0, 0) : complete([signedRow]) }))
+      .times(2);
     const search = tracked(
       cloudClient({ pollIntervalMs: 3000, maxPollIntervalMs: undefined }).searchHashes([notepad.md5], new AbortController().signal, FAR()),
     );

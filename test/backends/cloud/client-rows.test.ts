@@ -1,5 +1,4 @@
-import nock from 'nock';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import type { CloudBinarySigning } from '../../../src/backends/cloud/client.js';
 import { assessPublisherStates } from '../../../src/backends/cloud/publisher-state.js';
 import {
@@ -23,12 +22,10 @@ import {
 const notepad = binary('notepad.exe');
 const tool = binary('tool.exe');
 
-beforeAll(() => nock.disableNetConnect());
 afterEach(async () => {
   await closeClients();
   expectNoPendingMocks();
 });
-afterAll(() => nock.enableNetConnect());
 
 /** One job whose complete answer holds `rows`. */
 async function search(hashes: string[], rows: object[]): Promise<Map<string, CloudBinarySigning>> {

@@ -1,5 +1,4 @@
-import nock from 'nock';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import type { CarbonBlackErrorCode } from '../../../src/backends/errors.js';
 import {
   API_ID,
@@ -17,6 +16,7 @@ import {
   results,
   row,
   TOKEN,
+  type MockInterceptor,
 } from './support/cloud-fixtures.js';
 
 /**
@@ -29,14 +29,12 @@ import {
 const notepad = binary('notepad.exe');
 const other = binary('other.exe');
 
-beforeAll(() => nock.disableNetConnect());
 afterEach(async () => {
   await closeClients();
   expectNoPendingMocks();
 });
-afterAll(() => nock.enableNetConnect());
 
-type Arrange = (at: nock.Interceptor) => void;
+type Arrange = (at: MockInterceptor) => void;
 
 /** Failures any request can meet, the credentials planted wherever a server could echo them. */
 const anyRequest: [CarbonBlackErrorCode, Arrange][] = [
@@ -49,19 +47,22 @@ const anyRequest: [CarbonBlackErrorCode, Arrange][] = [
   ['CB_TOKEN_REJECTED', (at) => at.reply(401, `<html>key ${API_SECRET} for ${API_ID} is not valid</html>`)],
   ['CB_TOKEN_REJECTED', (at) => at.reply(403, { reason: TOKEN, id: API_ID })],
   ['CB_SERVER_ERROR', (at) => at.reply(500, `Unhandled exception for ${TOKEN}`)],
-  ['CB_SERVER_ERROR', (at) => at.reply(503, API_SECRET, { 'retry-after': '1' })],
+  ['CB_SERVER_ERROR', (at) => at.reply(503, API_SECRET, { headers: { 'retry-after': '1' } })],
   ['CB_UNEXPECTED_STATUS', (at) => at.reply(404, `no job for ${TOKEN}`)],
-  ['CB_UNEXPECTED_STATUS', (at) => at.reply(302, '', { location: `https://login.cb.test/?id=${API_ID}&secret=${API_SECRET}` })],
+  [
+    'CB_UNEXPECTED_STATUS',
+    (at) => at.reply(302, '', { headers: { location: `https://login.cb.test/?id=${API_ID}&secret=${API_SECRET}` } }),
+  ],
   ['CB_MALFORMED_RESPONSE', (at) => at.reply(200, `not json ${TOKEN}`)],
   ['CB_MALFORMED_RESPONSE', (at) => at.reply(200, { job_id: { secret: API_SECRET }, contacted: API_ID, results: TOKEN })],
-  ['CB_UNREACHABLE', (at) => at.replyWithError({ code: 'ECONNRESET', message: 'socket hang up' })],
-  ['CB_TIMEOUT', (at) => at.delay(1500).reply(200, TOKEN)],
+  ['CB_UNREACHABLE', (at) => at.replyWithError(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }))],
+  ['CB_TIMEOUT', (at) => at.reply(200, TOKEN).delay(1500)],
 ];
 
 describe('job creation', () => {
   it.each<[CarbonBlackErrorCode, Arrange]>([
     ...anyRequest,
-    ['CB_RATE_LIMITED', (at) => at.reply(429, TOKEN, { 'retry-after': '1' })],
+    ['CB_RATE_LIMITED', (at) => at.reply(429, TOKEN, { headers: { 'retry-after': '1' } })],
     // A job id echoing a credential would put it in every later URL: refused, and not echoed either.
     ['CB_MALFORMED_RESPONSE', (at) => at.reply(200, { job_id: API_SECRET })],
     ['CB_MALFORMED_RESPONSE', (at) => at.reply(200, { job_id: `job-${API_ID}-1` })],
@@ -92,7 +93,7 @@ describe('polls', () => {
 
   it('a 429 echoing them is survived, and the failure after it still carries neither', async () => {
     createJob().reply(200, { job_id: JOB_ID });
-    results().reply(429, `slow down ${TOKEN}`, { 'retry-after': '0' });
+    results().reply(429, `slow down ${TOKEN}`, { headers: { 'retry-after': '0' } });
     results().reply(500, `still failing for ${API_SECRET}`);
     const error = await rejection(cloudClient().searchHashes([notepad.md5], new AbortController().signal, FAR()));
     expect(error.code).toBe('CB_SERVER_ERROR');
@@ -130,7 +131,7 @@ describe('conclusions drawn from answers', () => {
     expect(error.code).toBe('CB_UNREACHABLE');
   });
 
-  it('a host nock refuses', async () => {
+  it('a host the MockAgent refuses', async () => {
     const error = await rejection(
       cloudClient({ baseUrl: 'https://elsewhere.cb.test' }).searchHashes([notepad.md5], new AbortController().signal, FAR()),
     );

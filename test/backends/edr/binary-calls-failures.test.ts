@@ -1,15 +1,22 @@
-import nock from 'nock';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { MockAgent } from 'undici';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createCarbonBlackClient, type CarbonBlackClient, type CarbonBlackClientOptions } from '../../../src/backends/edr/client.js';
 import { closedLoopbackPort, eventually, startLoopbackServer, type LoopbackServer } from './support/loopback.js';
 import { appidMd5, appidRecord, binarySearchEnvelope } from './support/binary-records.js';
 import { rejection, TOKEN } from './support/secrets.js';
+import { JSON_REPLY } from '../../support/mock-carbon-black.js';
 
 /**
  * The failures both binary-record calls share with the process search, since
  * all three go through one request path: status mapping, Retry-After,
  * transport errors, the per-request timeout, the caller's abort, a closed
  * client, body limits. Run once per call.
+ *
+ * Carbon Black is faked by an undici MockAgent, which each test's clients take
+ * as their dispatcher: requests go through the client's real request path and
+ * stop at the HTTP boundary. What a mock cannot fake (refused connections,
+ * stalls, truncated bodies, sockets closing) runs against real loopback
+ * servers, on the client's own default dispatcher, as in production.
  */
 
 const ORIGIN = 'https://cb.test';
@@ -40,36 +47,59 @@ const calls: Call[] = [
   },
 ];
 
+/** This test's fake Carbon Black; nothing else reaches the network through it. */
+let agent: MockAgent;
+/** Interceptors a test leaves unused on purpose, having checked that nothing was sent. */
+let unsent: ReturnType<MockAgent['pendingInterceptors']>;
 const clients: CarbonBlackClient[] = [];
+
+/** A client of the MockAgent's ORIGIN. */
 function client(overrides: Partial<CarbonBlackClientOptions> = {}): CarbonBlackClient {
-  const created = createCarbonBlackClient({ baseUrl: ORIGIN, token: TOKEN, joinField: 'digsig_prog_name', timeoutMs: 2000, ...overrides });
+  return track(
+    createCarbonBlackClient({
+      baseUrl: ORIGIN,
+      token: TOKEN,
+      joinField: 'digsig_prog_name',
+      timeoutMs: 2000,
+      dispatcher: agent,
+      ...overrides,
+    }),
+  );
+}
+
+/** A client of a real loopback server, through the client's own default dispatcher (a real undici Agent). */
+function loopbackClient(baseUrl: string, overrides: Partial<CarbonBlackClientOptions> = {}): CarbonBlackClient {
+  return track(createCarbonBlackClient({ baseUrl, token: TOKEN, joinField: 'digsig_prog_name', timeoutMs: 2000, ...overrides }));
+}
+
+function track(created: CarbonBlackClient): CarbonBlackClient {
   clients.push(created);
   return created;
 }
 
-beforeAll(() => {
-  nock.disableNetConnect();
-  nock.enableNetConnect(/127\.0\.0\.1|localhost/);
+beforeEach(() => {
+  agent = new MockAgent();
+  agent.disableNetConnect();
+  unsent = [];
 });
 afterEach(async () => {
-  await Promise.all(clients.splice(0).map((c) => c.close()));
-  const pending = nock.pendingMocks();
-  nock.cleanAll();
-  expect(pending).toEqual([]);
-});
-afterAll(() => {
-  nock.enableNetConnect();
+  // Read before closing: closing the agent forgets its interceptors.
+  const pending = agent.pendingInterceptors();
+  const opened = clients.splice(0);
+  // A client closes its dispatcher; with no client on the agent, nothing has closed it yet.
+  await Promise.all(opened.map((c) => c.close()));
+  if (opened.length === 0) await agent.close();
+  expect(pending).toEqual(unsent);
 });
 
 describe.each(calls)('$name', (call) => {
   function answer() {
-    const scope = nock(ORIGIN).get(call.path);
-    return call.query === undefined ? scope : scope.query(call.query);
+    return agent.get(ORIGIN).intercept({ path: call.path, method: 'GET', ...(call.query !== undefined && { query: call.query }) });
   }
 
   describe('status errors', () => {
     it('maps 400 with a JSON reason to CB_QUERY_REJECTED, naming the reason', async () => {
-      answer().reply(400, { reason: 'query_malformed_syntax' });
+      answer().reply(400, { reason: 'query_malformed_syntax' }, JSON_REPLY);
       const error = await rejection(call.run(client()));
       expect(error.code).toBe('CB_QUERY_REJECTED');
       expect(error.upstreamStatus).toBe(400);
@@ -78,14 +108,16 @@ describe.each(calls)('$name', (call) => {
     });
 
     it('does not echo a 400 body that is not a short JSON reason', async () => {
-      answer().reply(400, '<html><script>alert(1)</script>Bad Request</html>', { 'content-type': 'text/html' });
+      answer().reply(400, '<html><script>alert(1)</script>Bad Request</html>', { headers: { 'content-type': 'text/html' } });
       const error = await rejection(call.run(client()));
       expect(error.code).toBe('CB_QUERY_REJECTED');
       expect(error.message).not.toMatch(/script|html|Bad Request/);
     });
 
     it.each([401, 403])('maps %i to CB_TOKEN_REJECTED without echoing the page', async (status) => {
-      answer().reply(status, '<html><head><title>401 Unauthorized</title></head><body>nope</body></html>', { 'content-type': 'text/html' });
+      answer().reply(status, '<html><head><title>401 Unauthorized</title></head><body>nope</body></html>', {
+        headers: { 'content-type': 'text/html' },
+      });
       const error = await rejection(call.run(client()));
       expect(error.code).toBe('CB_TOKEN_REJECTED');
       expect(error.upstreamStatus).toBe(status);
@@ -94,7 +126,7 @@ describe.each(calls)('$name', (call) => {
     });
 
     it('maps 429 to CB_RATE_LIMITED with Retry-After', async () => {
-      answer().reply(429, 'slow down', { 'retry-after': '7' });
+      answer().reply(429, 'slow down', { headers: { 'retry-after': '7' } });
       const error = await rejection(call.run(client()));
       expect(error.code).toBe('CB_RATE_LIMITED');
       expect(error.retryAfterMs).toBe(7000);
@@ -123,7 +155,7 @@ describe.each(calls)('$name', (call) => {
     });
 
     it('keeps Retry-After on a 503', async () => {
-      answer().reply(503, 'maintenance', { 'retry-after': '120' });
+      answer().reply(503, 'maintenance', { headers: { 'retry-after': '120' } });
       const error = await rejection(call.run(client()));
       expect(error.code).toBe('CB_SERVER_ERROR');
       expect(error.retryAfterMs).toBe(120_000);
@@ -146,14 +178,14 @@ describe.each(calls)('$name', (call) => {
 
     it('maps a refused connection to CB_UNREACHABLE', async () => {
       const port = await closedLoopbackPort();
-      const error = await rejection(call.run(client({ baseUrl: `http://127.0.0.1:${port}` })));
+      const error = await rejection(call.run(loopbackClient(`http://127.0.0.1:${port}`)));
       expect(error.code).toBe('CB_UNREACHABLE');
       expect(error.message).toContain('ECONNREFUSED');
       expect(error.upstreamStatus).toBeUndefined();
     });
 
     it('maps a socket error to CB_UNREACHABLE', async () => {
-      answer().replyWithError({ code: 'ECONNRESET', message: 'socket hang up' });
+      answer().replyWithError(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }));
       const error = await rejection(call.run(client()));
       expect(error.code).toBe('CB_UNREACHABLE');
       expect(error.message).toContain('ECONNRESET');
@@ -164,7 +196,7 @@ describe.each(calls)('$name', (call) => {
         // Never answers.
       });
       const started = Date.now();
-      const error = await rejection(call.run(client({ baseUrl: server.url, timeoutMs: 300 })));
+      const error = await rejection(call.run(loopbackClient(server.url, { timeoutMs: 300 })));
       expect(error.code).toBe('CB_TIMEOUT');
       expect(error.message).toContain('300 ms');
       expect(Date.now() - started).toBeGreaterThanOrEqual(250);
@@ -178,7 +210,7 @@ describe.each(calls)('$name', (call) => {
         res.writeHead(200, { 'content-type': 'application/json' });
         res.write('{"md5": ');
       });
-      const error = await rejection(call.run(client({ baseUrl: server.url, timeoutMs: 300 })));
+      const error = await rejection(call.run(loopbackClient(server.url, { timeoutMs: 300 })));
       expect(error.code).toBe('CB_TIMEOUT');
       expect(error.upstreamStatus).toBe(200);
     });
@@ -188,7 +220,7 @@ describe.each(calls)('$name', (call) => {
         res.writeHead(404, { 'content-type': 'text/html' });
         res.write('<html>');
       });
-      const pending = call.run(client({ baseUrl: server.url, timeoutMs: 300 }));
+      const pending = call.run(loopbackClient(server.url, { timeoutMs: 300 }));
       // The summary reads a 404 as "no record" once drained; a drain cut short by the timeout still ends the call.
       const settled = await pending.then(
         (value: unknown) => ({ value }),
@@ -204,7 +236,7 @@ describe.each(calls)('$name', (call) => {
         res.write('{"md5": "C7F5');
         setTimeout(() => res.socket?.destroy(), 20);
       });
-      const error = await rejection(call.run(client({ baseUrl: server.url })));
+      const error = await rejection(call.run(loopbackClient(server.url)));
       expect(error.code).toBe('CB_MALFORMED_RESPONSE');
       expect(error.upstreamStatus).toBe(200);
       expect(error.message).toContain('cut short');
@@ -223,7 +255,7 @@ describe.each(calls)('$name', (call) => {
         res.socket?.on('close', () => res.removeAllListeners('drain'));
         pump();
       });
-      const error = await rejection(call.run(client({ baseUrl: server.url })));
+      const error = await rejection(call.run(loopbackClient(server.url)));
       expect(error.code).toBe('CB_MALFORMED_RESPONSE');
       expect(error.message).toContain('over');
     });
@@ -241,7 +273,7 @@ describe.each(calls)('$name', (call) => {
       const requestArrived = new Promise<void>((resolve) => (arrived = resolve));
       server = await startLoopbackServer(() => arrived());
       const controller = new AbortController();
-      const pending = call.run(client({ baseUrl: server.url, timeoutMs: 10_000 }), controller.signal);
+      const pending = call.run(loopbackClient(server.url, { timeoutMs: 10_000 }), controller.signal);
       await requestArrived;
       const reason = new Error('caller gave up');
       controller.abort(reason);
@@ -258,7 +290,7 @@ describe.each(calls)('$name', (call) => {
         res.write('{"results": [', () => headersSent());
       });
       const controller = new AbortController();
-      const pending = call.run(client({ baseUrl: server.url, timeoutMs: 10_000 }), controller.signal);
+      const pending = call.run(loopbackClient(server.url, { timeoutMs: 10_000 }), controller.signal);
       await sent;
       await new Promise((resolve) => setTimeout(resolve, 50));
       const reason = new Error('caller gave up mid-body');
@@ -274,7 +306,7 @@ describe.each(calls)('$name', (call) => {
         res.write('<html><title>404 Not Found</title>', () => headersSent());
       });
       const controller = new AbortController();
-      const pending = call.run(client({ baseUrl: server.url, timeoutMs: 10_000 }), controller.signal);
+      const pending = call.run(loopbackClient(server.url, { timeoutMs: 10_000 }), controller.signal);
       await sent;
       await new Promise((resolve) => setTimeout(resolve, 50));
       const reason = new Error('caller gave up during the 404');
@@ -283,7 +315,7 @@ describe.each(calls)('$name', (call) => {
     });
 
     it('rejects with a DOMException AbortError when aborted without a reason', async () => {
-      answer().delay(1000).reply(200, call.body);
+      answer().reply(200, call.body, JSON_REPLY).delay(1000);
       const controller = new AbortController();
       const pending = call.run(client(), controller.signal);
       setTimeout(() => controller.abort(), 50);
@@ -293,15 +325,15 @@ describe.each(calls)('$name', (call) => {
     });
 
     it('sends nothing when the signal is already aborted', async () => {
-      const scope = answer().reply(200, call.body);
+      answer().reply(200, call.body, JSON_REPLY);
       const reason = new Error('already gone');
       await expect(call.run(client(), AbortSignal.abort(reason))).rejects.toBe(reason);
-      expect(scope.isDone()).toBe(false);
-      nock.cleanAll();
+      unsent = agent.pendingInterceptors();
+      expect(unsent).toMatchObject([{ origin: ORIGIN, method: 'GET', timesInvoked: 0 }]);
     });
 
     it('still applies timeoutMs when the caller passes a signal', async () => {
-      answer().delay(1500).reply(200, call.body);
+      answer().reply(200, call.body, JSON_REPLY).delay(1500);
       const error = await rejection(call.run(client({ timeoutMs: 200 }), new AbortController().signal));
       expect(error.code).toBe('CB_TIMEOUT');
     });
@@ -309,16 +341,17 @@ describe.each(calls)('$name', (call) => {
 
   describe('lifecycle', () => {
     it('answers before close, rejects with CB_UNREACHABLE after it, sending nothing', async () => {
-      answer().reply(200, call.body);
+      answer().reply(200, call.body, JSON_REPLY);
       const c = client();
       await expect(call.run(c)).resolves.toBeDefined();
+      expect(agent.pendingInterceptors()).toEqual([]);
       await c.close();
-      const scope = answer().reply(200, call.body);
+      answer().reply(200, call.body, JSON_REPLY);
       const error = await rejection(call.run(c));
       expect(error.code).toBe('CB_UNREACHABLE');
       expect(error.message).toContain('closed');
-      expect(scope.isDone()).toBe(false);
-      nock.cleanAll();
+      unsent = agent.pendingInterceptors();
+      expect(unsent).toMatchObject([{ origin: ORIGIN, method: 'GET', timesInvoked: 0 }]);
     });
   });
 });

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { inspect } from 'node:util';
-import nock from 'nock';
+import { MockAgent, type Interceptable } from 'undici';
 import { expect } from 'vitest';
+import { lowerCaseHeaders, type MockInterceptor, type MockRequest } from '../../../support/mock-carbon-black.js';
 import { createCloudClient, type CloudClient, type CloudClientOptions } from '../../../../src/backends/cloud/client.js';
 import { CarbonBlackError } from '../../../../src/backends/errors.js';
 import type { RequestBudget } from '../../../../src/upstream/request-budget.js';
@@ -104,16 +105,42 @@ export function running(contacted: number, completed: number): Record<string, un
 /** The "No data available" answer of a job that matched nothing. */
 export const NO_DATA = { ...complete([]), message: 'No data available' };
 
+export type { MockInterceptor, MockRequest };
+
+let agent: MockAgent | undefined;
+let pendingAtClose: ReturnType<MockAgent['pendingInterceptors']> | undefined;
+
+/**
+ * This test's fake Cloud: an undici MockAgent, which every `cloudClient` takes
+ * as its dispatcher, so requests go through the client's real request path and
+ * stop at the HTTP boundary. One per test, created on first use; nothing else
+ * reaches the network.
+ */
+export function mockAgent(): MockAgent {
+  if (agent === undefined) {
+    agent = new MockAgent();
+    agent.disableNetConnect();
+  }
+  return agent;
+}
+
+/** Where a test arranges answers for `origin`: `cloud().intercept({ path, method, ... }).reply(...)`. */
+export function cloud(origin: string = ORIGIN): Interceptable {
+  return mockAgent().get(origin);
+}
+
 /** The interceptor of the job-creation POST (any body). */
-export function createJob(origin: string = ORIGIN): nock.Interceptor {
-  return nock(origin).post(JOBS_PATH);
+export function createJob(origin: string = ORIGIN): MockInterceptor {
+  return cloud(origin).intercept({ path: JOBS_PATH, method: 'POST' });
 }
 
 /** The interceptor of one results read. */
-export function results(start = 0, rows = 500, jobId: string = JOB_ID, origin: string = ORIGIN): nock.Interceptor {
-  return nock(origin)
-    .get(`${JOBS_PATH}/${encodeURIComponent(jobId)}/results`)
-    .query({ start: String(start), rows: String(rows) });
+export function results(start = 0, rows = 500, jobId: string = JOB_ID, origin: string = ORIGIN): MockInterceptor {
+  return cloud(origin).intercept({
+    path: `${JOBS_PATH}/${encodeURIComponent(jobId)}/results`,
+    method: 'GET',
+    query: { start: String(start), rows: String(rows) },
+  });
 }
 
 /** What a request carried, as recorded by `recorder`. */
@@ -124,7 +151,7 @@ export interface Seen {
   body: unknown;
 }
 
-/** The request bodies nock hands over: parsed JSON when it is JSON. */
+/** The request bodies MockAgent hands over: parsed JSON when it is JSON. */
 function parseBody(body: unknown): unknown {
   if (typeof body !== 'string' || body === '') return body;
   try {
@@ -134,11 +161,11 @@ function parseBody(body: unknown): unknown {
   }
 }
 
-/** A nock reply function that records the request before answering `status`, `body`. */
-export function recorder(seen: Seen[], status: number, body: nock.Body = '') {
-  return function (this: nock.ReplyFnContext, uri: string, requestBody: nock.Body): nock.ReplyFnResult {
-    seen.push({ method: this.req.method, path: uri, headers: this.req.headers, body: parseBody(requestBody) });
-    return [status, body];
+/** A MockAgent reply callback that records the request before answering `status`, `body`. */
+export function recorder(seen: Seen[], status: number, body: string | object = '') {
+  return (request: MockRequest) => {
+    seen.push({ method: request.method, path: request.path, headers: lowerCaseHeaders(request.headers), body: parseBody(request.body) });
+    return { statusCode: status, data: body };
   };
 }
 
@@ -171,7 +198,7 @@ export const FAR = () => Date.now() + 60_000;
 
 const created: CloudClient[] = [];
 
-/** A client for nock's ORIGIN with fast polling; closed by `closeClients`. */
+/** A client for ORIGIN on this test's MockAgent, with fast polling; closed by `closeClients`. */
 export function cloudClient(overrides: Partial<CloudClientOptions> = {}): CloudClient {
   const client = createCloudClient({
     baseUrl: ORIGIN,
@@ -182,21 +209,33 @@ export function cloudClient(overrides: Partial<CloudClientOptions> = {}): CloudC
     budget: countingBudget(),
     pollIntervalMs: 5,
     maxPollIntervalMs: 10,
+    // A test of a real loopback server passes its own dispatcher (or undefined: the client's default Agent).
+    ...(!('dispatcher' in overrides) && { dispatcher: mockAgent() }),
     ...overrides,
   });
   created.push(client);
   return client;
 }
 
+/**
+ * Closes this test's clients, and with them its MockAgent (a client closes its
+ * dispatcher). What the agent still expected is noted first, since closing
+ * forgets it: `expectNoPendingMocks` checks that note.
+ */
 export async function closeClients(): Promise<void> {
-  await Promise.all(created.splice(0).map((client) => client.close()));
+  pendingAtClose = agent?.pendingInterceptors();
+  const clients = created.splice(0);
+  await Promise.all(clients.map((client) => client.close()));
+  // Closing it twice throws; with no client, nothing has closed it yet.
+  if (clients.length === 0) await agent?.close();
+  agent = undefined;
 }
 
-/** For afterEach: every arranged answer was asked for, and nothing is left for the next test. */
+/** For afterEach, after `closeClients`: every arranged answer was asked for; the next test starts with a new agent. */
 export function expectNoPendingMocks(): void {
-  const pending = nock.pendingMocks();
-  nock.cleanAll();
-  expect(pending).toEqual([]);
+  const pending = pendingAtClose ?? agent?.pendingInterceptors() ?? [];
+  pendingAtClose = undefined;
+  expect(pending.map((interceptor) => `${interceptor.method} ${interceptor.origin}${interceptor.path}`)).toEqual([]);
 }
 
 /** Awaits a rejection and checks it is a CarbonBlackError carrying neither the API secret nor the API ID anywhere visible. */

@@ -1,8 +1,7 @@
-import nock from 'nock';
-import { complete, JOBS_PATH, ORIGIN } from './cloud-fixtures.js';
+import { cloud, complete, JOBS_PATH, ORIGIN } from './cloud-fixtures.js';
 
 /**
- * A small Cloud search service on nock, for properties over many datasets:
+ * A small Cloud search service on this test's MockAgent, for properties over many datasets:
  * jobs complete at once; a job matches the rows whose `process_hash` holds
  * one of the asked hashes, in dataset order; only the first `availableCap`
  * of them can be read (Cloud's num_found > num_available), paged by
@@ -22,36 +21,36 @@ export function startFakeCloud(rows: readonly Record<string, unknown>[], availab
   const jobs = new Map<string, Record<string, unknown>[]>();
   const queries: string[] = [];
   let reads = 0;
-  nock(ORIGIN)
-    .persist()
-    .post(JOBS_PATH)
-    .reply((_uri, body) => {
-      const { query } = (typeof body === 'string' ? JSON.parse(body) : body) as { query: string };
+  const reply = (statusCode: number, data: string | object) => ({ statusCode, data });
+  cloud()
+    .intercept({ path: JOBS_PATH, method: 'POST' })
+    .reply(({ body }) => {
+      const { query } = JSON.parse(String(body)) as { query: string };
       queries.push(query);
       const match = queryPattern.exec(query);
-      if (match === null) return [400, { reason: 'query_syntax_error' }];
+      if (match === null) return reply(400, { reason: 'query_syntax_error' });
       const asked = new Set((match[1] ?? match[2]!).split(' OR '));
       const jobId = `job-${jobs.size + 1}`;
       jobs.set(
         jobId,
         rows.filter((row) => (row['process_hash'] as string[]).some((hash) => asked.has(hash))),
       );
-      return [200, { job_id: jobId }];
-    });
-  nock(ORIGIN)
-    .persist()
-    .get((path) => path.startsWith(`${JOBS_PATH}/`))
-    .query(true)
-    .reply((uri) => {
+      return reply(200, { job_id: jobId });
+    })
+    .persist();
+  cloud()
+    .intercept({ path: (path) => path.startsWith(`${JOBS_PATH}/`), method: 'GET' })
+    .reply(({ path }) => {
       reads++;
-      const url = new URL(uri, ORIGIN);
+      const url = new URL(path, ORIGIN);
       const jobId = decodeURIComponent(url.pathname.slice(JOBS_PATH.length + 1).split('/')[0]!);
       const matched = jobs.get(jobId);
-      if (matched === undefined) return [404, 'no such job'];
+      if (matched === undefined) return reply(404, 'no such job');
       const start = Number(url.searchParams.get('start'));
       const count = Number(url.searchParams.get('rows'));
       const available = matched.slice(0, availableCap);
-      return [200, complete(available.slice(start, start + count), { numFound: matched.length, numAvailable: available.length })];
-    });
+      return reply(200, complete(available.slice(start, start + count), { numFound: matched.length, numAvailable: available.length }));
+    })
+    .persist();
   return { queries, reads: () => reads };
 }

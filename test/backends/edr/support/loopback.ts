@@ -2,7 +2,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 
-/** A real server on 127.0.0.1, for what nock cannot fake: sockets, TLS, stalls, truncation, pooling. */
+/** A real server on 127.0.0.1, for what a mock dispatcher cannot fake: sockets, TLS, stalls, truncation, pooling. */
 export interface LoopbackServer {
   url: string;
   /** TCP connections accepted so far (keep-alive reuse shows as fewer connections than requests). */
