@@ -1,3 +1,5 @@
+import type { Dispatcher } from 'undici';
+
 /** Reading response bodies, always to the end or destroyed, so a pooled connection is never left hanging. */
 
 /** Enough for any error page Carbon Black or a proxy sends; beyond it the connection is dropped, not drained. */
@@ -9,9 +11,7 @@ export const errorBodyLimit = 64 * 1024;
 export const successBodyLimit = 8 * 1024 * 1024;
 
 /** What undici's `request()` hands back as a body: a Node stream of Buffers. */
-export interface ResponseBody extends AsyncIterable<Buffer> {
-  destroy(error?: Error): unknown;
-}
+type ResponseBody = Dispatcher.ResponseData['body'];
 
 /**
  * The body as UTF-8 text, or undefined (after destroying the stream) once it
@@ -20,7 +20,8 @@ export interface ResponseBody extends AsyncIterable<Buffer> {
 export async function readText(body: ResponseBody, limit: number): Promise<string | undefined> {
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of body) {
+  // A Readable without an encoding yields Buffers; undici types its chunks as any.
+  for await (const chunk of body as AsyncIterable<Buffer>) {
     size += chunk.byteLength;
     if (size > limit) {
       // Destroying drops the connection instead of returning it to the pool; fine for an abnormal answer.

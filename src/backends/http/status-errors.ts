@@ -1,13 +1,10 @@
-import { drain, type ResponseBody } from './body.js';
+import type { Dispatcher } from 'undici';
+import { drain } from './body.js';
 import { CarbonBlackError } from '../errors.js';
 import { parseRetryAfter } from './retry-after.js';
 
 /** The parts of an undici `request()` answer the mapping reads. */
-export interface StatusResponse {
-  statusCode: number;
-  headers: Readonly<Record<string, string | string[] | undefined>>;
-  body: ResponseBody;
-}
+export type StatusResponse = Pick<Dispatcher.ResponseData, 'statusCode' | 'headers' | 'body'>;
 
 /** Carbon Black's 400 `reason` is a short identifier (query_syntax_error); anything else is not echoed. */
 const safeReason = /^[A-Za-z0-9_.-]{1,64}$/;
