@@ -243,9 +243,13 @@ export class VerdictCache {
   peekEntry(md5: string): { verdict: CachedVerdict; storedAt: number } | undefined {
     const verdict = this.lru.peek(md5, { allowStale: true });
     if (verdict === undefined) return undefined;
+    // The start lru-cache stored, as storedAtOfLastRead reads it. Working it back from getRemainingTTL read the clock
+    // twice (there and in this.now()), so a millisecond ticking in between dated the entry a millisecond late.
+    const status: FetchStatus = {};
+    this.lru.has(md5, { updateAgeOnHas: false, status });
+    if (status.start !== undefined) return { verdict, storedAt: status.start };
     const remaining = this.lru.getRemainingTTL(md5);
-    const storedAt = Number.isFinite(remaining) ? this.now() + remaining - this.ttlFor(verdict) : this.now();
-    return { verdict, storedAt };
+    return { verdict, storedAt: Number.isFinite(remaining) ? this.now() + remaining - this.ttlFor(verdict) : this.now() };
   }
 
   /** Empties the cache for a restore: restoreEntry then adds the entries, least recently used first. */

@@ -237,6 +237,23 @@ describe('snapshot <-> VerdictCache', () => {
     expect(Math.abs(readBack(after.cache, md5Of(1))!.storedAt - T0)).toBeLessThanOrEqual(10);
   });
 
+  it('dates each entry exactly as stored, even on a clock that ticks a millisecond at every read', () => {
+    // The warm-restart test once saw an age a millisecond off: a storedAt worked back from two reads of the clock.
+    let clock = T0;
+    const cache = new VerdictCache({
+      maxEntries: 10,
+      ttlSignedMs: TTL_SIGNED,
+      ttlUnsignedMs: TTL_UNSIGNED,
+      ttlUnknownMs: TTL_UNKNOWN,
+      load: async () => UnknownBinary.instance,
+      now: () => clock++,
+    });
+    cache.set(md5Of(1), signed);
+    const storedAt = readBack(cache, md5Of(1))!.storedAt;
+    clock += 5 * MINUTE;
+    expect(snapshotFromCache(cache)).toEqual([{ md5: md5Of(1), storedAt, ttlMs: TTL_SIGNED, verdict: signed }]);
+  });
+
   it('gives each entry the lifetime of its kind', () => {
     const { cache } = cacheAt(T0);
     cache.set(md5Of(1), signed);
