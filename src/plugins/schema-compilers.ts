@@ -41,11 +41,16 @@ export function compileValidator(route: Parameters<typeof validatorCompiler>[0])
  * schema work while the OpenAPI document still comes from the same schemas.
  */
 function compileSerializer({ schema }: { schema: unknown }): (data: unknown) => string | Buffer {
+  const stringify = compileStringifier(schema);
+  return (data) => asBody(stringify(data));
+}
+
+/** The JSON text of a value of the zod schema, as the routes' serializers write it (verdict-json.ts writes batch items with it). */
+export function compileStringifier(schema: unknown): (data: unknown) => string {
   const jsonSchema = z.toJSONSchema(schema as z.ZodType, { target: 'draft-7', io: 'output', unrepresentable: 'any' });
   const definitions = (jsonSchema as SchemaNode).definitions;
   const resolve = (ref: string): unknown => (isSchema(definitions) ? definitions[ref.replace('#/definitions/', '')] : undefined);
-  const serialize = fastJsonStringify(forSerializer(jsonSchema, resolve) as Parameters<typeof fastJsonStringify>[0]);
-  return (data) => asBody(serialize(data));
+  return fastJsonStringify(forSerializer(jsonSchema, resolve) as Parameters<typeof fastJsonStringify>[0]);
 }
 
 /** Above this many UTF-16 units an answer is handed to Fastify as bytes (a 1000-item batch is about 530,000). */

@@ -25,7 +25,7 @@ export const X_CACHE_OPERATION_ID = 'getSignature';
 const MAX_MEMO = 20_000;
 const isoMemo = new Map<number, string>();
 
-function isoTime(epochMs: number): string {
+export function isoTime(epochMs: number): string {
   let iso = isoMemo.get(epochMs);
   if (iso === undefined) {
     if (isoMemo.size >= MAX_MEMO) isoMemo.clear();

@@ -1,10 +1,9 @@
+import type { FastifyReply } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import type { z } from 'zod';
 import { problemFromError } from '../errors.js';
 import type { Metrics } from '../observability/metrics.js';
 import { HttpProblem } from '../errors.js';
 import type { Lookup, SignatureService } from '../signing/signature-service.js';
-import type { batchResultSchema } from './schemas.js';
 import {
   batchRequestSchema,
   batchResponseSchema,
@@ -16,6 +15,7 @@ import {
 import { checkBatchItem } from './batch-items.js';
 import { malformedQueryParameter, malformedQueryProblem } from './query-encoding.js';
 import { toSignatureView, X_CACHE_OPERATION_ID, xCacheHeader } from './signature-view.js';
+import { batchBody, errorResultJson, verdictJson } from './verdict-json.js';
 
 /**
  * `Cache-Control: no-cache` (or `max-age=0`) from a caller asks for a verdict
@@ -134,10 +134,11 @@ export const signatureRoutes: FastifyPluginAsyncZod<{ service: SignatureService;
         },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const fresh = wantsFresh(request.headers);
       const { items } = request.body;
-      const results: z.input<typeof batchResultSchema>[] = new Array(items.length);
+      // Each result's JSON text, in request order (verdict-json.ts says why not objects).
+      const results: string[] = new Array(items.length);
       const pending: Promise<void>[] = [];
       const at = now();
       let hits = 0;
@@ -150,21 +151,21 @@ export const signatureRoutes: FastifyPluginAsyncZod<{ service: SignatureService;
         const item = checkBatchItem(items[i], hashKinds, indexNote);
         if ('error' in item) {
           invalid++;
-          results[i] = item;
+          results[i] = errorResultJson(item);
           continue;
         }
         const { hash, kind, name } = item;
         const cached = fresh ? undefined : service.lookupCached(hash, name);
         if (cached) {
           hits++;
-          results[i] = toSignatureView(cached, at, service);
+          results[i] = verdictJson(cached, at, service);
           continue;
         }
         pending.push(
           service.load(hash, name, fresh).then(
             (lookup: Lookup) => {
               metrics.lookup(lookup.status);
-              results[i] = toSignatureView(lookup, now(), service);
+              results[i] = verdictJson(lookup, now(), service);
             },
             (error: unknown) => {
               metrics.lookup('error');
@@ -174,7 +175,7 @@ export const signatureRoutes: FastifyPluginAsyncZod<{ service: SignatureService;
                 // One example error per batch is enough to diagnose; the rest are counted below.
                 firstFailure ??= { err: error, hash };
               }
-              results[i] = {
+              results[i] = errorResultJson({
                 md5: kind === 'md5' ? hash : null,
                 ...(kind === 'sha256' && { sha256: hash }),
                 name,
@@ -186,7 +187,7 @@ export const signatureRoutes: FastifyPluginAsyncZod<{ service: SignatureService;
                   retryable: problem.retryable,
                   ...(problem.retryAfterSeconds !== undefined && { retryAfterSeconds: problem.retryAfterSeconds }),
                 },
-              };
+              });
             },
           ),
         );
@@ -196,7 +197,9 @@ export const signatureRoutes: FastifyPluginAsyncZod<{ service: SignatureService;
       request.lookupInfo = { items: items.length, cached: hits, invalid };
       if (pending.length > 0) await Promise.all(pending);
       if (firstFailure !== undefined) request.log.warn({ ...firstFailure, failures }, 'batch items failed');
-      return { results };
+      // Already JSON text: Fastify sends a string or Buffer body whose Content-Type says JSON as it is, past the
+      // route's serializer. The plain reply type, since the type provider's send takes only the schema's object.
+      return (reply as FastifyReply).type('application/json; charset=utf-8').send(batchBody(results));
     },
   );
 };

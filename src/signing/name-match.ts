@@ -27,8 +27,12 @@ export function textWords(text: string): string[] {
 
 /** Whether `name` matches the signature's program name the way the seed's join would. */
 export function nameMatchesProgram(programName: string, name: string): boolean {
+  return nameMatchesWords(textWords(programName), name);
+}
+
+/** nameMatchesProgram with the program name's words already split (kept per signature by an answer's memo). */
+export function nameMatchesWords(programWords: readonly string[], name: string): boolean {
   const wanted = textWords(name);
-  const programWords = textWords(programName);
   const n = wanted.length;
   if (n === 0 || n > programWords.length) return false;
   for (let start = 0; start + n <= programWords.length; start++) {

@@ -210,7 +210,7 @@ function recordFields(facts: SignatureFacts, signedAt: string | null, name: stri
   };
 }
 
-function isoSeconds(seconds: number | null): string | null {
+export function isoSeconds(seconds: number | null): string | null {
   // Carbon Black's own form: whole seconds, `Z`.
   return seconds === null ? null : new Date(seconds * 1000).toISOString().replace('.000Z', 'Z');
 }

@@ -1,33 +1,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { fieldsFor, toSignatureView } from '../../src/routes/signature-view.js';
+import { cachedVerdicts } from '../support/verdict-arbitraries.js';
 import type { SignatureService } from '../../src/signing/signature-service.js';
-import type { CachedVerdict } from '../../src/signing/verdict.js';
-import {
-  DatedSignature,
-  JoinedSignature,
-  SignatureFacts,
-  StatedSignature,
-  UnknownBinary,
-  verdictFields,
-} from '../../src/signing/verdict.js';
+import { verdictFields } from '../../src/signing/verdict.js';
 
 const text = fc.option(fc.constantFrom('git', 'Git', 'Apple Inc.', 'powershell', 'Windows PowerShell', 'nc', ''), { nil: null });
-const seconds = fc.option(fc.integer({ min: 0, max: 2_000_000_000 }), { nil: null });
-const facts = fc
-  .tuple(fc.constantFrom('Signed', 'Unsigned', 'Expired', '(Unknown)'), text, text, text, text, seconds)
-  .map(
-    ([status, publisher, issuer, subject, programName, signedAt]) =>
-      new SignatureFacts(status, publisher, issuer, subject, programName, signedAt),
-  );
-const entry: fc.Arbitrary<CachedVerdict> = fc.oneof(
-  facts,
-  fc.tuple(facts, seconds).map(([shared, signedAt]) => new DatedSignature(shared, signedAt)),
-  fc.constant(UnknownBinary.instance),
-  fc.constantFrom('git', 'nc').map((name) => new JoinedSignature(name)),
-  fc.constantFrom('git', 'nc'),
-  fc.constantFrom(new StatedSignature('signed', 'FILE_SIGNATURE_STATE_VERIFIED', 'Acme', ['VERIFIED', 'SIGNED'], 'cloud-process-search')),
-);
+const entry = cachedVerdicts(text, ['Signed', 'Unsigned', 'Expired', '(Unknown)']);
 const name = fc.oneof(fc.constantFrom('git', 'GIT', 'git.exe', 'powershell.exe', 'nc', 'x'), fc.string({ minLength: 1, maxLength: 12 }));
 const source = fc.record({
   nameTested: fc.boolean(),
