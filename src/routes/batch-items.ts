@@ -1,5 +1,5 @@
 import type { HashKind } from '../signing/signature-service.js';
-import { LONE_SURROGATE, MAX_NAME_LENGTH, MD5, md5ItemSchema, SHA256, sha256ItemSchema } from './schemas.js';
+import { LONE_SURROGATE, MAX_NAME_LENGTH, md5ItemSchema, sha256ItemSchema } from './schemas.js';
 
 /**
  * Checks one batch item at a time, so that a malformed item (Carbon Black's
@@ -37,6 +37,24 @@ export function isValidName(name: unknown): name is string {
 }
 
 /**
+ * Whether `text` is `length` hexadecimal digits of either case: what the
+ * schemas' MD5 and SHA256 patterns accept. A loop, because the regular
+ * expression was about 6 % of a cached 1000-item batch's CPU (the bench's
+ * profile) and the loop about half of that.
+ */
+export function isHexOfLength(text: string, length: number): boolean {
+  if (text.length !== length) return false;
+  for (let i = 0; i < length; i++) {
+    const code = text.charCodeAt(i);
+    if (code >= 0x30 && code <= 0x39) continue; // 0-9
+    const lower = code | 0x20; // A-F to a-f; nothing else lands in a-f
+    if (lower >= 0x61 && lower <= 0x66) continue;
+    return false;
+  }
+  return true;
+}
+
+/**
  * The item as a valid hash and name, or its error result. `indexes` says
  * which hash kinds the backend looks up, and `indexNote` how to say so
  * ("Carbon Black EDR indexes md5").
@@ -45,9 +63,9 @@ export function checkBatchItem(item: unknown, indexes: ReadonlySet<HashKind>, in
   if (typeof item === 'object' && item !== null && !Array.isArray(item)) {
     const { md5, sha256, name } = item as { md5?: unknown; sha256?: unknown; name?: unknown };
     if (isValidName(name) && hasTwoKeys(item)) {
-      if (typeof md5 === 'string' && MD5.test(md5)) {
+      if (typeof md5 === 'string' && isHexOfLength(md5, 32)) {
         if (indexes.has('md5')) return { hash: md5.toLowerCase(), kind: 'md5', name };
-      } else if (typeof sha256 === 'string' && SHA256.test(sha256)) {
+      } else if (typeof sha256 === 'string' && isHexOfLength(sha256, 64)) {
         if (indexes.has('sha256')) return { hash: sha256.toLowerCase(), kind: 'sha256', name };
         return unindexed(sha256.toLowerCase(), name, indexNote);
       }
@@ -88,9 +106,10 @@ function unindexed(sha256: string, name: string, indexNote: string): InvalidItem
 function invalidItem(item: unknown): InvalidItem {
   const isObject = typeof item === 'object' && item !== null && !Array.isArray(item);
   const fields = isObject ? (item as Record<string, unknown>) : {};
-  const md5 = typeof fields.md5 === 'string' ? (MD5.test(fields.md5) ? fields.md5.toLowerCase() : fields.md5) : null;
+  const md5 = typeof fields.md5 === 'string' ? (isHexOfLength(fields.md5, 32) ? fields.md5.toLowerCase() : fields.md5) : null;
   const hasSha256 = Object.hasOwn(fields, 'sha256');
-  const sha256 = typeof fields.sha256 === 'string' ? (SHA256.test(fields.sha256) ? fields.sha256.toLowerCase() : fields.sha256) : null;
+  const sha256 =
+    typeof fields.sha256 === 'string' ? (isHexOfLength(fields.sha256, 64) ? fields.sha256.toLowerCase() : fields.sha256) : null;
   const name = typeof fields.name === 'string' ? fields.name : null;
   let field = 'item';
   let message = 'must be an object with "md5" (or "sha256") and "name"';

@@ -11,8 +11,22 @@ const check = (candidate: unknown, indexes = BOTH) => checkBatchItem(candidate, 
 
 const hex = fc.constantFrom(...'0123456789abcdefABCDEF'.split(''));
 const hexOf = (min: number, max: number) => fc.array(hex, { minLength: min, maxLength: max }).map((c) => c.join(''));
+// A hash with one character swapped for a near miss: the neighbours of 0-9, A-F and a-f, and what differs from them by one bit.
+const nearMiss = fc.constantFrom('/', ':', '@', 'G', '`', 'g', '\u0010', '\u0019', '\u0001', '\u0041\u0301', '０', 'Ａ', 'ｆ');
+const nearHex = (length: number) =>
+  fc
+    .tuple(hexOf(length, length), fc.nat(length - 1), nearMiss)
+    .map(([hash, at, swap]) => hash.slice(0, at) + swap + hash.slice(at + swap.length));
 const hashValue = (length: number) =>
-  fc.oneof(hexOf(length, length), hexOf(length - 2, length + 2), fc.string(), fc.constant('0'.repeat(30)), fc.integer(), fc.constant(null));
+  fc.oneof(
+    hexOf(length, length),
+    hexOf(length - 2, length + 2),
+    nearHex(length),
+    fc.string(),
+    fc.constant('0'.repeat(30)),
+    fc.integer(),
+    fc.constant(null),
+  );
 const md5 = hashValue(32);
 const sha256 = hashValue(64);
 const name = fc.oneof(
