@@ -135,20 +135,18 @@ function bodyBytes(results: readonly string[], units: number): Buffer {
   let at = bytes.write(OPEN, 0, 'latin1');
   // UTF-16 units still to write (results, commas, CLOSE): the room an all-ASCII rest needs.
   let unitsLeft = units - OPEN.length;
-  let first = true;
-  for (const text of results) {
-    if (!first) {
-      bytes[at++] = COMMA;
-      unitsLeft--;
-    }
-    first = false;
-    unitsLeft -= text.length;
-    // utf8Write stops short when out of room, so the room is made first; a unit is at most 3 bytes.
+  for (let i = 0; i < results.length; i++) {
+    const text = results[i] as string;
+    const comma = i === 0 ? 0 : 1;
+    unitsLeft -= comma + text.length;
+    // write() stops short when out of room, so the room is made first: a UTF-16 unit is at most 3 bytes.
     const room = bytes.length - at;
-    if (room < 3 * text.length) {
-      const needed = Buffer.byteLength(text, 'utf8') + unitsLeft;
-      if (room < needed) bytes = grown(bytes, at, at + needed);
+    if (room < comma + 3 * text.length) {
+      const needed = comma + Buffer.byteLength(text, 'utf8') + unitsLeft;
+      // An eighth more than needed, so that a batch full of non-ASCII text grows a few times, not once per result.
+      if (room < needed) bytes = grown(bytes, at, at + needed + (bytes.length >> 3));
     }
+    if (comma === 1) bytes[at++] = COMMA;
     at += bytes.write(text, at, 'utf8');
   }
   if (bytes.length - at < CLOSE.length) bytes = grown(bytes, at, at + CLOSE.length);

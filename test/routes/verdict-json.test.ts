@@ -132,6 +132,26 @@ describe('the batch body', () => {
     expect(Buffer.isBuffer(body)).toBe(expected.length > BYTES_FROM_LENGTH);
   });
 
+  it('is the UTF-8 of the joined texts for any texts, however far they are from ASCII (500 runs)', () => {
+    // A long ASCII text first, so that the body goes out as bytes and the buffer runs short where the wide texts fall.
+    const texts = fc.tuple(
+      fc.integer({ min: BYTES_FROM_LENGTH - 40, max: BYTES_FROM_LENGTH + 40 }).map((n) => 'x'.repeat(n)),
+      fc.array(fc.oneof(fc.string({ unit: 'binary', maxLength: 30 }), fc.constantFrom('中文字', '😀', 'é', '\ud800', '')), {
+        maxLength: 60,
+      }),
+    );
+    fc.assert(
+      fc.property(texts, ([filler, rest]) => {
+        const all = [filler, ...rest];
+        const body = batchBody(all);
+        const expected = `{"results":[${all.join(',')}]}`;
+        expect(Buffer.isBuffer(body) ? (body as Buffer).equals(Buffer.from(expected, 'utf8')) : body === expected).toBe(true);
+        expect(Buffer.isBuffer(body)).toBe(expected.length > BYTES_FROM_LENGTH);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
   // A long body's buffer is sized for ASCII and grows when a text holds more bytes than UTF-16 units.
   it.each([
     ['no result', -1],
