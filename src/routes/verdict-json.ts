@@ -1,7 +1,8 @@
 import { BYTES_FROM_LENGTH, compileStringifier } from '../plugins/schema-compilers.js';
 import { nameMatchesWords, textWords } from '../signing/name-match.js';
 import type { Lookup, SignatureService } from '../signing/signature-service.js';
-import { DatedSignature, isoSeconds, SignatureFacts, UnknownBinary, type VerdictBasis } from '../signing/verdict.js';
+import { DatedSignature, isoSeconds, SignatureFacts, UnknownBinary } from '../signing/verdict.js';
+import { boundedMemo } from './bounded-memo.js';
 import { batchResultSchema } from './schemas.js';
 import { isoTime, toSignatureView } from './signature-view.js';
 
@@ -53,22 +54,11 @@ function factsJsonOf(facts: SignatureFacts): FactsJson {
   return json;
 }
 
-/*
- * Signing times are per binary, so they are formatted per answer, from a
- * small memo of the JSON texts dropped wholesale when full, as isoTime does.
- */
-const MAX_SIGNED_AT_MEMO = 20_000;
-const signedAtMemo = new Map<number, string>();
+/* Signing times are per binary, so they are formatted per answer, through a memo like isoTime's. */
+const signedAtText = boundedMemo(20_000, (seconds) => jsonText(isoSeconds(seconds)));
 
 function signedAtJson(seconds: number | null): string {
-  if (seconds === null) return 'null';
-  let json = signedAtMemo.get(seconds);
-  if (json === undefined) {
-    if (signedAtMemo.size >= MAX_SIGNED_AT_MEMO) signedAtMemo.clear();
-    json = jsonText(isoSeconds(seconds));
-    signedAtMemo.set(seconds, json);
-  }
-  return json;
+  return seconds === null ? 'null' : signedAtText(seconds);
 }
 
 const UNKNOWN_HEAD = ',"verdict":"unknown","signed":false,"signature":null,"nameMatchesSignature":null,"basis":';
@@ -83,7 +73,7 @@ export function verdictJson(lookup: Lookup, now: number, service: SignatureServi
     const matches = programWords !== null && nameMatchesWords(programWords, lookup.name);
     middle = `${head}${signedAtJson(entry.signedAtSeconds)},"states":null},"nameMatchesSignature":${matches},"basis":"binary-record"`;
   } else if (entry instanceof UnknownBinary) {
-    middle = UNKNOWN_HEAD + basisJson[service.source.basis];
+    middle = UNKNOWN_HEAD + JSON.stringify(service.source.basis);
   } else {
     return writeResult(toSignatureView(lookup, now, service));
   }
@@ -96,12 +86,6 @@ export function verdictJson(lookup: Lookup, now: number, service: SignatureServi
     `,"ageSeconds":${Math.max(0, Math.floor((now - lookup.storedAt) / 1000))},"expiresAt":"${isoTime(lookup.expiresAt)}"}}`
   );
 }
-
-const basisJson: Readonly<Record<VerdictBasis, string>> = {
-  'binary-record': '"binary-record"',
-  'joined-search': '"joined-search"',
-  'cloud-process-search': '"cloud-process-search"',
-};
 
 /** A batch result that is not a verdict (an invalid item, a failed lookup), by the schema's serializer. */
 export function errorResultJson(result: object): string {
