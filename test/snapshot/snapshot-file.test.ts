@@ -3,7 +3,13 @@ import { readdir, readFile, stat, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { LEGACY_SNAPSHOT_VERSION, readSnapshot, SNAPSHOT_VERSION, writeSnapshot } from '../../src/signing/cache-snapshot.js';
+import {
+  LEGACY_SNAPSHOT_VERSION,
+  loadCacheSnapshot,
+  readSnapshot,
+  SNAPSHOT_VERSION,
+  writeSnapshot,
+} from '../../src/signing/cache-snapshot.js';
 import type { SnapshotEntry } from '../../src/signing/cache-snapshot.js';
 import { SignatureInterner } from '../../src/signing/signature-interner.js';
 import {
@@ -15,6 +21,7 @@ import {
   type CachedVerdict,
   type VerdictBasis,
 } from '../../src/signing/verdict.js';
+import { VerdictCache } from '../../src/signing/verdict-cache.js';
 import { CORRUPT_WARNING, joinedPopulation, md5Of, population, recordingLog, SKIPPED_WARNING, tempDir } from './support.js';
 
 const NOW = Date.UTC(2026, 10, 27, 12, 0, 0);
@@ -735,6 +742,29 @@ describe('an unusable snapshot', () => {
     ['a record form in a joined-search file', (b: Buffer, l: Layout): unknown => (b[l.forms] = 1), /bad verdict/],
   ] as const)('version 3 joined-search, %s: the whole file is refused', async (_what, change, reason) => {
     await expectRefusedAfter(change, reason, 'joined-search');
+  });
+
+  it('version 3, a bad form in its last entry: loadCacheSnapshot leaves the live cache as it was', async () => {
+    // The restore fills the cache as entries are read: every check must run before the first one is handed over.
+    const cache = new VerdictCache({
+      maxEntries: 100,
+      ttlSignedMs: HOUR,
+      ttlUnsignedMs: HOUR,
+      ttlUnknownMs: HOUR,
+      load: async () => UnknownBinary.instance,
+    });
+    const live = new SignatureFacts('Signed', 'Live Publisher', null, null, null, null);
+    cache.set(md5Of(999), live);
+    await writeSnapshot(file, population(12, Date.now()), 'binary-record');
+    const bytes = await readFile(file);
+    const layout = layoutOf(bytes);
+    bytes[layout.forms + layout.n - 1] = 9;
+    await writeFile(file, withChecksum(bytes));
+    const log = recordingLog();
+    expect(await loadCacheSnapshot(cache, file, log)).toBe(0);
+    expect(log.warnings).toEqual([{ obj: expect.objectContaining({ reason: 'bad verdict' }), msg: CORRUPT_WARNING }]);
+    expect(cache.size).toBe(1);
+    expect(cache.getFresh(md5Of(999))).toBe(live);
   });
 
   it('version 3: a control file changed and re-checksummed the same way, but validly, reads', async () => {
