@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { BYTES_FROM_LENGTH, compileStringifier } from '../../src/plugins/schema-compilers.js';
-import { batchResponseSchema, batchResultSchema } from '../../src/routes/schemas.js';
+import { batchResponseSchema, batchResultSchema, signatureSchema } from '../../src/routes/schemas.js';
 import { toSignatureView } from '../../src/routes/signature-view.js';
 import { batchBody, errorResultJson, verdictJson } from '../../src/routes/verdict-json.js';
 import { cachedVerdicts } from '../support/verdict-arbitraries.js';
@@ -19,6 +19,8 @@ import { DatedSignature, SignatureFacts, UnknownBinary } from '../../src/signing
 
 const schemaWrite = compileStringifier(batchResultSchema);
 const schemaBody = compileStringifier(batchResponseSchema);
+/** The single lookup's own serializer: its route answers with verdictJson's text too. */
+const singleWrite = compileStringifier(signatureSchema);
 
 const awkward = fc.constantFrom(
   'Apple Inc.',
@@ -56,7 +58,7 @@ const lookup = fc.record({
 });
 
 describe('a verdict written from the per-signature pieces', () => {
-  it('is the text the schema serializer writes for the same answer, for every entry, name, cache state and source (3000 runs)', () => {
+  it('is the text both the batch result and the single lookup serializers write for the same answer, for every entry, name, cache state and source (3000 runs)', () => {
     fc.assert(
       fc.property(
         fc.array(lookup, { minLength: 1, maxLength: 5 }),
@@ -71,7 +73,9 @@ describe('a verdict written from the per-signature pieces', () => {
               const answer: Lookup = { ...one, name: n, expiresAt: one.storedAt + lifetime };
               const now = one.storedAt + after;
               const written = verdictJson(answer, now, service);
-              expect(written).toBe(schemaWrite(toSignatureView(answer, now, service)));
+              const view = toSignatureView(answer, now, service);
+              expect(written).toBe(schemaWrite(view));
+              expect(written).toBe(singleWrite(view));
             }
           }
         },
