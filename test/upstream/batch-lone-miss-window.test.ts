@@ -1,5 +1,5 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { batchedGuard, type BatchedGuard } from './support/batched-guard.js';
+import { describe, expect, it, vi } from 'vitest';
+import { batchedGuardPerTest } from './support/batched-guard.js';
 import { flush, track } from './support/fake-upstream.js';
 
 /**
@@ -8,19 +8,10 @@ import { flush, track } from './support/fake-upstream.js';
  * or queued), which still batches what follows while a request is out.
  */
 describe('miss batcher: a lone miss waits at most the window', () => {
-  let setup: BatchedGuard | undefined;
-  beforeEach(() => {
-    vi.useFakeTimers();
-  });
-  afterEach(() => {
-    setup?.guard.dispose();
-    setup = undefined;
-    vi.useRealTimers();
-  });
+  const newBatchedGuard = batchedGuardPerTest();
 
   it('with a 2 ms window the request starts at 2 ms, not before', async () => {
-    setup = batchedGuard({ maxBatch: 50, windowMs: 2 }, { maxConcurrency: 8 });
-    const { batcher, calls, answer } = setup;
+    const { batcher, calls, answer } = newBatchedGuard({ maxBatch: 50, windowMs: 2 }, { maxConcurrency: 8 });
     const lone = track(batcher.load('a'));
     await vi.advanceTimersByTimeAsync(1);
     expect(calls).toHaveLength(0);
@@ -32,8 +23,7 @@ describe('miss batcher: a lone miss waits at most the window', () => {
   });
 
   it('with maxBatch 1 (batching off) the request starts at once, no timer at all', async () => {
-    setup = batchedGuard({ maxBatch: 1, windowMs: 20 }, { maxConcurrency: 8 });
-    const { batcher, calls } = setup;
+    const { batcher, calls } = newBatchedGuard({ maxBatch: 1, windowMs: 20 }, { maxConcurrency: 8 });
     track(batcher.load('a'));
     track(batcher.load('b'));
     await flush();
@@ -42,8 +32,7 @@ describe('miss batcher: a lone miss waits at most the window', () => {
   });
 
   it('with the idle check a lone miss on an idle guard starts at once; misses while it is out wait the window and share a batch', async () => {
-    setup = batchedGuard({ maxBatch: 50, windowMs: 2, idleFastPath: true }, { maxConcurrency: 8 });
-    const { batcher, calls, answer } = setup;
+    const { batcher, calls, answer } = newBatchedGuard({ maxBatch: 50, windowMs: 2, idleFastPath: true }, { maxConcurrency: 8 });
     const lone = track(batcher.load('a'));
     await flush();
     expect(calls.map((call) => call.keys)).toEqual([['a']]);

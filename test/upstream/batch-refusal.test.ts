@@ -1,6 +1,6 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { UpstreamOverloadedError, UpstreamUnavailableError } from '../../src/upstream/guarded-upstream.js';
-import { batchedGuard, type BatchedGuard } from './support/batched-guard.js';
+import { batchedGuardPerTest } from './support/batched-guard.js';
 import { flush, serverError, track } from './support/fake-upstream.js';
 
 /**
@@ -9,19 +9,10 @@ import { flush, serverError, track } from './support/fake-upstream.js';
  * batch; the next miss opens a fresh batch.
  */
 describe('miss batcher: a refused batch fails its own waiters only', () => {
-  let setup: BatchedGuard | undefined;
-  beforeEach(() => {
-    vi.useFakeTimers();
-  });
-  afterEach(() => {
-    setup?.guard.dispose();
-    setup = undefined;
-    vi.useRealTimers();
-  });
+  const newBatchedGuard = batchedGuardPerTest();
 
   it('queue full: the refused batch rejects all its keys, the running batch still answers', async () => {
-    setup = batchedGuard({ maxBatch: 50, windowMs: 2 }, { maxConcurrency: 1, maxQueue: 0 });
-    const { batcher, calls, sizes, answer } = setup;
+    const { batcher, calls, sizes, answer } = newBatchedGuard({ maxBatch: 50, windowMs: 2 }, { maxConcurrency: 1, maxQueue: 0 });
     const running = ['a', 'b'].map((key) => track(batcher.load(key)));
     await vi.advanceTimersByTimeAsync(2);
     expect(calls).toHaveLength(1);
@@ -45,8 +36,7 @@ describe('miss batcher: a refused batch fails its own waiters only', () => {
   });
 
   it('breaker open while a batch queues: that batch, keys that joined it while queued included, is refused', async () => {
-    setup = batchedGuard({ maxBatch: 50, windowMs: 2 }, { maxConcurrency: 1, retries: 0, breakerThreshold: 1 });
-    const { batcher, calls } = setup;
+    const { batcher, calls } = newBatchedGuard({ maxBatch: 50, windowMs: 2 }, { maxConcurrency: 1, retries: 0, breakerThreshold: 1 });
     const failing = track(batcher.load('a'));
     await vi.advanceTimersByTimeAsync(2);
     const early = track(batcher.load('b'));

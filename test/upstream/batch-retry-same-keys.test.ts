@@ -1,5 +1,5 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { batchedGuard, type BatchedGuard } from './support/batched-guard.js';
+import { describe, expect, it, vi } from 'vitest';
+import { batchedGuardPerTest } from './support/batched-guard.js';
 import { flush, serverError, track } from './support/fake-upstream.js';
 
 /**
@@ -8,20 +8,14 @@ import { flush, serverError, track } from './support/fake-upstream.js';
  * and no key of the batch is dropped or added between attempts.
  */
 describe('miss batcher: retries reuse the sealed keys', () => {
-  let setup: BatchedGuard | undefined;
-  beforeEach(() => {
-    vi.useFakeTimers();
-  });
-  afterEach(() => {
-    setup?.guard.dispose();
-    setup = undefined;
-    vi.useRealTimers();
-  });
+  const newBatchedGuard = batchedGuardPerTest();
 
   it('a 503 then a success: both attempts ask the same keys, a miss during the backoff goes alone', async () => {
     // random 0.5: the first retry waits half of the 100 ms full-jitter base, 50 ms.
-    setup = batchedGuard({ maxBatch: 50, windowMs: 2 }, { maxConcurrency: 2, retries: 2, random: () => 0.5 });
-    const { batcher, calls, sizes, answer } = setup;
+    const { batcher, calls, sizes, answer } = newBatchedGuard(
+      { maxBatch: 50, windowMs: 2 },
+      { maxConcurrency: 2, retries: 2, random: () => 0.5 },
+    );
     const loads = ['a', 'b'].map((key) => track(batcher.load(key)));
     await vi.advanceTimersByTimeAsync(2);
     expect(calls.map((call) => call.keys)).toEqual([['a', 'b']]);

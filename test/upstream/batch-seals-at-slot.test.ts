@@ -1,5 +1,5 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { batchedGuard, type BatchedGuard } from './support/batched-guard.js';
+import { describe, expect, it, vi } from 'vitest';
+import { batchedGuardPerTest } from './support/batched-guard.js';
 import { flush, track } from './support/fake-upstream.js';
 
 /**
@@ -9,19 +9,10 @@ import { flush, track } from './support/fake-upstream.js';
  * (maxConcurrency 1), held by the first call until the test answers it.
  */
 describe('miss batcher: a batch seals when its slot is granted', () => {
-  let setup: BatchedGuard | undefined;
-  beforeEach(() => {
-    vi.useFakeTimers();
-  });
-  afterEach(() => {
-    setup?.guard.dispose();
-    setup = undefined;
-    vi.useRealTimers();
-  });
+  const newBatchedGuard = batchedGuardPerTest();
 
   it('misses that arrive while the batch waits for a slot join it; one arriving after the seal opens the next batch', async () => {
-    setup = batchedGuard({ maxBatch: 50, windowMs: 2 });
-    const { batcher, calls, sizes, answer } = setup;
+    const { batcher, calls, sizes, answer } = newBatchedGuard({ maxBatch: 50, windowMs: 2 });
     const first = track(batcher.load('a'));
     await vi.advanceTimersByTimeAsync(2);
     expect(calls.map((call) => call.keys)).toEqual([['a']]);
@@ -52,8 +43,7 @@ describe('miss batcher: a batch seals when its slot is granted', () => {
   });
 
   it('a full batch takes no more keys: under a busy slot 8 misses make batches of 3, 3 and 2, each asked once', async () => {
-    setup = batchedGuard({ maxBatch: 3, windowMs: 2 }, { maxConcurrency: 1 });
-    const { guard, batcher, calls, answer } = setup;
+    const { guard, batcher, calls, answer } = newBatchedGuard({ maxBatch: 3, windowMs: 2 }, { maxConcurrency: 1 });
     const blocker = track(batcher.load('busy'));
     await vi.advanceTimersByTimeAsync(2);
     expect(calls).toHaveLength(1);
@@ -75,8 +65,7 @@ describe('miss batcher: a batch seals when its slot is granted', () => {
   });
 
   it('the same key twice while the batch queues is asked once and answers both', async () => {
-    setup = batchedGuard({ maxBatch: 50, windowMs: 2 });
-    const { batcher, calls, answer } = setup;
+    const { batcher, calls, answer } = newBatchedGuard({ maxBatch: 50, windowMs: 2 });
     track(batcher.load('busy'));
     await vi.advanceTimersByTimeAsync(2);
     const one = track(batcher.load('a'));

@@ -1,3 +1,4 @@
+import { afterEach, beforeEach, vi } from 'vitest';
 import { createGuardedUpstream, type GuardedUpstream, type GuardOptions } from '../../../src/upstream/guarded-upstream.js';
 import { MissBatcher } from '../../../src/upstream/miss-batcher.js';
 import { deferred, guardOptions, type Deferred } from './fake-upstream.js';
@@ -49,4 +50,22 @@ export function batchedGuard(
     call.resolve(new Map(call.keys.map((key) => [key, `v:${key}`])));
   };
   return { guard, batcher, calls, sizes, answer };
+}
+
+/**
+ * The setup every batch-* test file shares: fake timers for each test, and a
+ * `batchedGuard` maker whose guard is disposed after the test. Call it in the
+ * describe block; call what it returns inside a test.
+ */
+export function batchedGuardPerTest(): typeof batchedGuard {
+  let current: BatchedGuard | undefined;
+  beforeEach(() => {
+    vi.useFakeTimers();
+  });
+  afterEach(() => {
+    current?.guard.dispose();
+    current = undefined;
+    vi.useRealTimers();
+  });
+  return (batch, guardOverrides) => (current = batchedGuard(batch, guardOverrides));
 }
