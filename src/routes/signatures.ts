@@ -17,6 +17,9 @@ import { malformedQueryParameter, malformedQueryProblem } from './query-encoding
 import { X_CACHE_OPERATION_ID, xCacheHeader } from './signature-view.js';
 import { batchBody, errorResultJson, verdictJson } from './verdict-json.js';
 
+/** What Fastify's serializer would have sent: both routes hand over JSON text they wrote themselves. */
+const JSON_TYPE = 'application/json; charset=utf-8';
+
 /**
  * `Cache-Control: no-cache` (or `max-age=0`) from a caller asks for a verdict
  * fresh from Carbon Black; so does HTTP/1.0's `Pragma: no-cache`, which some
@@ -112,7 +115,7 @@ export const signatureRoutes: FastifyPluginAsyncZod<{ service: SignatureService;
       // written once per distinct signature instead of per answer.
       return (reply as FastifyReply)
         .header('x-cache', xCacheHeader[lookup.status])
-        .type('application/json; charset=utf-8')
+        .type(JSON_TYPE)
         .send(verdictJson(lookup, now(), service));
     },
   );
@@ -203,7 +206,7 @@ export const signatureRoutes: FastifyPluginAsyncZod<{ service: SignatureService;
       if (firstFailure !== undefined) request.log.warn({ ...firstFailure, failures }, 'batch items failed');
       // Already JSON text: Fastify sends a string or Buffer body whose Content-Type says JSON as it is, past the
       // route's serializer. The plain reply type, since the type provider's send takes only the schema's object.
-      return (reply as FastifyReply).type('application/json; charset=utf-8').send(batchBody(results));
+      return (reply as FastifyReply).type(JSON_TYPE).send(batchBody(results));
     },
   );
 };
